@@ -1,0 +1,206 @@
+//! The one place where strata's cargo features become concrete burn backends.
+//!
+//! Library crates stay generic over `B: Backend`; binaries, benchmarks and tests pick a
+//! backend here. Features (forwarded by every strata crate):
+//!
+//! | feature   | backend                         | float types offered          |
+//! |-----------|---------------------------------|------------------------------|
+//! | `ndarray` | `burn::backend::NdArray` (CPU)  | f32                          |
+//! | `wgpu`    | `burn::backend::Wgpu` (fusion + autotune) | f32                |
+//! | `cuda`    | `burn::backend::Cuda` (fusion + autotune) | f32, bf16 (training)|
+//!
+//! [`DefaultBackend`] is the most capable compiled backend (cuda > wgpu > ndarray), in f32;
+//! tests use it, so `cargo test --features cuda` runs the same tests on the GPU.
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use burn;
+
+#[cfg(not(any(feature = "ndarray", feature = "wgpu", feature = "cuda")))]
+compile_error!("strata needs at least one backend feature: ndarray, wgpu or cuda");
+
+/// CPU backend (ndarray, multi-threaded with rayon), f32.
+#[cfg(feature = "ndarray")]
+pub type NdArrayBackend = burn::backend::NdArray<f32>;
+/// WebGPU/Vulkan backend with kernel fusion and autotune, f32.
+#[cfg(feature = "wgpu")]
+pub type WgpuBackend = burn::backend::Wgpu<f32>;
+/// CUDA backend with kernel fusion and autotune, f32 (linear algebra, reference runs).
+#[cfg(feature = "cuda")]
+pub type CudaBackend = burn::backend::Cuda<f32>;
+/// CUDA backend in bf16: the training precision on GPUs.
+#[cfg(feature = "cuda")]
+pub type CudaBf16Backend = burn::backend::Cuda<burn::tensor::bf16>;
+
+/// The most capable compiled backend, in f32.
+#[cfg(feature = "cuda")]
+pub type DefaultBackend = CudaBackend;
+/// The most capable compiled backend, in f32.
+#[cfg(all(feature = "wgpu", not(feature = "cuda")))]
+pub type DefaultBackend = WgpuBackend;
+/// The most capable compiled backend, in f32.
+#[cfg(all(feature = "ndarray", not(any(feature = "wgpu", feature = "cuda"))))]
+pub type DefaultBackend = NdArrayBackend;
+
+/// [`DefaultBackend`] with automatic differentiation.
+pub type DefaultAutodiffBackend = burn::backend::Autodiff<DefaultBackend>;
+
+/// The device of [`DefaultBackend`] (device 0 / the default adapter).
+pub fn default_device() -> <DefaultBackend as burn::tensor::backend::Backend>::Device {
+    Default::default()
+}
+
+/// A backend chosen at run time, e.g. from `--device cuda`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeviceKind {
+    /// CPU through ndarray.
+    NdArray,
+    /// GPU through wgpu (Vulkan, Metal, DX12).
+    Wgpu,
+    /// NVIDIA GPU through CUDA.
+    Cuda,
+}
+
+impl DeviceKind {
+    /// Every kind, in order of preference for [`DeviceKind::best_compiled`].
+    pub const ALL: [DeviceKind; 3] = [DeviceKind::Cuda, DeviceKind::Wgpu, DeviceKind::NdArray];
+
+    /// The cargo feature that compiles this backend.
+    pub fn feature(self) -> &'static str {
+        match self {
+            DeviceKind::NdArray => "ndarray",
+            DeviceKind::Wgpu => "wgpu",
+            DeviceKind::Cuda => "cuda",
+        }
+    }
+
+    /// Whether this binary was compiled with the backend.
+    pub fn is_compiled(self) -> bool {
+        match self {
+            DeviceKind::NdArray => cfg!(feature = "ndarray"),
+            DeviceKind::Wgpu => cfg!(feature = "wgpu"),
+            DeviceKind::Cuda => cfg!(feature = "cuda"),
+        }
+    }
+
+    /// The backends compiled into this binary.
+    pub fn compiled() -> Vec<DeviceKind> {
+        Self::ALL.into_iter().filter(|k| k.is_compiled()).collect()
+    }
+
+    /// The most capable compiled backend (the one [`DefaultBackend`] names).
+    pub fn best_compiled() -> DeviceKind {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.is_compiled())
+            .expect("at least one backend feature is compiled")
+    }
+
+    /// `Ok(self)` if compiled in, otherwise an error that says which feature to enable.
+    pub fn ensure_compiled(self) -> Result<Self, UnknownDevice> {
+        if self.is_compiled() {
+            Ok(self)
+        } else {
+            Err(UnknownDevice(format!(
+                "backend '{self}' is not compiled into this binary; rebuild with `--features {}` (compiled: {})",
+                self.feature(),
+                Self::compiled().iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
+            )))
+        }
+    }
+}
+
+impl fmt::Display for DeviceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.feature())
+    }
+}
+
+/// A device name that is unknown or not compiled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownDevice(pub String);
+
+impl fmt::Display for UnknownDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UnknownDevice {}
+
+impl FromStr for DeviceKind {
+    type Err = UnknownDevice;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "ndarray" | "cpu" => Ok(DeviceKind::NdArray),
+            "wgpu" | "vulkan" => Ok(DeviceKind::Wgpu),
+            "cuda" | "gpu" => Ok(DeviceKind::Cuda),
+            other => Err(UnknownDevice(format!(
+                "unknown device '{other}': expected one of ndarray, wgpu, cuda"
+            ))),
+        }
+    }
+}
+
+/// Runs a block with `B` bound to the f32 backend of a run-time [`DeviceKind`] and `device`
+/// bound to its default device. Kinds that are not compiled in evaluate `$missing`.
+///
+/// ```
+/// use strata_backend::{with_backend, DeviceKind};
+/// let n = with_backend!(DeviceKind::NdArray, |B, device| {
+///     burn::tensor::Tensor::<B, 1>::ones([3], &device).sum().into_scalar()
+/// }, else |kind| panic!("{kind} not compiled"));
+/// assert_eq!(n, 3.0);
+/// ```
+#[macro_export]
+macro_rules! with_backend {
+    ($kind:expr, |$b:ident, $device:ident| $body:expr, else |$k:ident| $missing:expr) => {{
+        #[allow(unreachable_patterns)]
+        match $kind {
+            #[cfg(feature = "cuda")]
+            $crate::DeviceKind::Cuda => {
+                type $b = $crate::CudaBackend;
+                let $device: <$b as $crate::burn::tensor::backend::Backend>::Device = Default::default();
+                $body
+            }
+            #[cfg(feature = "wgpu")]
+            $crate::DeviceKind::Wgpu => {
+                type $b = $crate::WgpuBackend;
+                let $device: <$b as $crate::burn::tensor::backend::Backend>::Device = Default::default();
+                $body
+            }
+            #[cfg(feature = "ndarray")]
+            $crate::DeviceKind::NdArray => {
+                type $b = $crate::NdArrayBackend;
+                let $device: <$b as $crate::burn::tensor::backend::Backend>::Device = Default::default();
+                $body
+            }
+            $k => $missing,
+        }
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_device_names() {
+        assert_eq!("CUDA".parse::<DeviceKind>().unwrap(), DeviceKind::Cuda);
+        assert_eq!("cpu".parse::<DeviceKind>().unwrap(), DeviceKind::NdArray);
+        let err = "tpu".parse::<DeviceKind>().unwrap_err();
+        assert!(err.0.contains("tpu") && err.0.contains("ndarray"));
+    }
+
+    #[test]
+    fn best_compiled_is_compiled() {
+        assert!(DeviceKind::best_compiled().is_compiled());
+        assert!(DeviceKind::best_compiled().ensure_compiled().is_ok());
+        if !cfg!(feature = "cuda") {
+            let e = DeviceKind::Cuda.ensure_compiled().unwrap_err();
+            assert!(e.0.contains("--features cuda"));
+        }
+    }
+}
