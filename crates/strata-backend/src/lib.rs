@@ -47,7 +47,7 @@ pub type DefaultBackend = NdArrayBackend;
 pub type DefaultAutodiffBackend = burn::backend::Autodiff<DefaultBackend>;
 
 /// The device of [`DefaultBackend`] (device 0 / the default adapter).
-pub fn default_device() -> <DefaultBackend as burn::tensor::backend::Backend>::Device {
+pub fn default_device() -> burn::tensor::Device<DefaultBackend> {
     Default::default()
 }
 
@@ -162,19 +162,19 @@ macro_rules! with_backend {
             #[cfg(feature = "cuda")]
             $crate::DeviceKind::Cuda => {
                 type $b = $crate::CudaBackend;
-                let $device: <$b as $crate::burn::tensor::backend::Backend>::Device = Default::default();
+                let $device: $crate::burn::tensor::Device<$b> = Default::default();
                 $body
             }
             #[cfg(feature = "wgpu")]
             $crate::DeviceKind::Wgpu => {
                 type $b = $crate::WgpuBackend;
-                let $device: <$b as $crate::burn::tensor::backend::Backend>::Device = Default::default();
+                let $device: $crate::burn::tensor::Device<$b> = Default::default();
                 $body
             }
             #[cfg(feature = "ndarray")]
             $crate::DeviceKind::NdArray => {
                 type $b = $crate::NdArrayBackend;
-                let $device: <$b as $crate::burn::tensor::backend::Backend>::Device = Default::default();
+                let $device: $crate::burn::tensor::Device<$b> = Default::default();
                 $body
             }
             $k => $missing,
