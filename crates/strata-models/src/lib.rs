@@ -7,4 +7,6 @@
 //! the masked teacher-forced loss the trainers use. Every adaptable linear layer is
 //! reachable by a stable name so adapters from `strata-adapters` can wrap it.
 
+pub mod gguf;
+
 pub use strata_adapters;
