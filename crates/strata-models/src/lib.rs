@@ -1,12 +1,34 @@
 //! Pretrained language models for strata, generic over `B: Backend`.
 //!
-//! This crate will hold (issue 3): LLaMA-family decoders (LLaMA-2/3, SmolLM2, Qwen2) and T5
-//! with Hugging Face-identical module names; weight loading from safetensors (single or
-//! sharded) and GGUF v3 with dequantization; tokenizers from `tokenizer.json` or a GGUF's
-//! embedded vocabulary; batched generation with a KV cache; sequence log-likelihoods and
-//! the masked teacher-forced loss the trainers use. Every adaptable linear layer is
-//! reachable by a stable name so adapters from `strata-adapters` can wrap it.
+//! - [`decoder`]: LLaMA-family decoders (LLaMA-2/3, SmolLM2, Qwen2, Mistral) — RMSNorm,
+//!   rotate-half RoPE, grouped-query attention, SwiGLU, optional QKV biases, tied or untied
+//!   LM head, causal + padding masks, KV cache.
+//! - [`config`]: configs deserialised from Hugging Face `config.json`.
+//! - [`weights`]: weight sources (safetensors, single or sharded) and the shape-checking
+//!   [`weights::Loader`]; [`gguf`] reads llama.cpp files.
+//! - [`batch`]: padded token batches and position ids.
+//! - [`layers`]: RMSNorm, RoPE, attention, masks.
+//!
+//! Module and field names follow the HF checkpoint keys (`model.layers.3.self_attn.q_proj`),
+//! so loading needs no renaming tables. Every adaptable projection is a
+//! [`strata_adapters::AdaptedLinear`] reachable by name through
+//! [`strata_adapters::AdaptableModel`]: that is the seam every continual-learning method
+//! plugs into.
 
+#![warn(missing_docs)]
+
+pub mod batch;
+pub mod config;
+pub mod decoder;
+pub mod error;
+#[allow(missing_docs)] // ggml type names and error fields are self-describing
 pub mod gguf;
+pub mod layers;
+pub mod weights;
 
+pub use batch::{PadSide, TokenBatch};
+pub use config::{DecoderArch, DecoderConfig, T5Config, T5FeedForward};
+pub use decoder::{CausalLm, KvCache};
+pub use error::{ModelError, Result};
 pub use strata_adapters;
+pub use weights::{HostTensor, Loader, SafetensorsSource, WeightSource};
