@@ -205,9 +205,14 @@ pub struct T5Config {
     /// `relu` or `gated-gelu` (default `relu`).
     #[serde(default = "default_ff")]
     pub feed_forward_proj: String,
-    /// Tied LM head (default true); tied heads rescale by `d_model^-0.5`.
+    /// Tied LM head (default true). Without `scale_decoder_outputs` (transformers < 5
+    /// configs) it also decides the `d_model^-0.5` rescale before the LM head.
     #[serde(default = "default_true")]
     pub tie_word_embeddings: bool,
+    /// transformers ≥ 5: whether the decoder output is multiplied by `d_model^-0.5` before
+    /// the LM head; see [`T5Config::scale_decoder_outputs()`].
+    #[serde(default)]
+    pub scale_decoder_outputs: Option<bool>,
     /// The decoder's first input id (default 0 = pad).
     #[serde(default)]
     pub decoder_start_token_id: Option<u32>,
@@ -236,8 +241,55 @@ impl T5Config {
     /// Reads and validates `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
         let cfg: Self = read_json(path)?;
-        cfg.feed_forward().map_err(|msg| ModelError::Config { path: path.display().to_string(), msg })?;
+        cfg.validate().map_err(|msg| ModelError::Config { path: path.display().to_string(), msg })?;
         Ok(cfg)
+    }
+
+    /// Checks the feed-forward flavour, the widths and the relative-position buckets.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        self.feed_forward()?;
+        for (name, v) in [("vocab_size", self.vocab_size), ("d_model", self.d_model), ("d_kv", self.d_kv), ("d_ff", self.d_ff), ("num_heads", self.num_heads)] {
+            if v == 0 {
+                return Err(format!("{name} must be positive"));
+            }
+        }
+        // Bidirectional buckets use num_buckets/2 per direction and an exact range of half
+        // of that; the log-spaced range needs max_distance beyond the (causal) exact range.
+        let nb = self.relative_attention_num_buckets;
+        if nb < 4 {
+            return Err(format!("relative_attention_num_buckets = {nb} must be at least 4"));
+        }
+        if self.relative_attention_max_distance <= nb / 2 {
+            return Err(format!("relative_attention_max_distance = {} must exceed relative_attention_num_buckets / 2 = {}", self.relative_attention_max_distance, nb / 2));
+        }
+        Ok(())
+    }
+
+    /// Attention width `num_heads · d_kv` (need not equal `d_model`, e.g. T5-3B).
+    pub fn inner_dim(&self) -> usize {
+        self.num_heads * self.d_kv
+    }
+
+    /// Whether the decoder output is rescaled by `d_model^-0.5` before the LM head:
+    /// `scale_decoder_outputs` when present (transformers ≥ 5), else `tie_word_embeddings`
+    /// (the transformers < 5 rule).
+    pub fn scale_decoder_outputs(&self) -> bool {
+        self.scale_decoder_outputs.unwrap_or(self.tie_word_embeddings)
+    }
+
+    /// The decoder's first input id (default 0).
+    pub fn decoder_start_id(&self) -> u32 {
+        self.decoder_start_token_id.unwrap_or(0)
+    }
+
+    /// Padding id (default 0).
+    pub fn pad_id(&self) -> u32 {
+        self.pad_token_id.unwrap_or(0)
+    }
+
+    /// End-of-sequence ids (default `[1]`).
+    pub fn eos_ids(&self) -> Vec<u32> {
+        self.eos_token_id.as_ref().map_or_else(|| vec![1], TokenIds::to_vec)
     }
 
     /// The feed-forward flavour.

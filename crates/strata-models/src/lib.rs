@@ -8,6 +8,8 @@
 //!   [`weights::Loader`]; [`gguf`] reads llama.cpp files.
 //! - [`batch`]: padded token batches and position ids.
 //! - [`layers`]: RMSNorm, RoPE, attention, masks.
+//! - [`generate`]: batched greedy / sampled generation with a KV cache.
+//! - [`scoring`]: masked teacher-forced loss, continuation log-likelihoods.
 //!
 //! Module and field names follow the HF checkpoint keys (`model.layers.3.self_attn.q_proj`),
 //! so loading needs no renaming tables. Every adaptable projection is a
@@ -21,14 +23,20 @@ pub mod batch;
 pub mod config;
 pub mod decoder;
 pub mod error;
+pub mod generate;
 #[allow(missing_docs)] // ggml type names and error fields are self-describing
 pub mod gguf;
 pub mod layers;
+pub mod scoring;
+pub mod t5;
 pub mod weights;
 
 pub use batch::{PadSide, TokenBatch};
 pub use config::{DecoderArch, DecoderConfig, T5Config, T5FeedForward};
 pub use decoder::{CausalLm, KvCache};
 pub use error::{ModelError, Result};
+pub use generate::{Decoding, GenerationConfig, generate};
+pub use scoring::{masked_lm_loss, prompt_continuation_batch, sequence_log_likelihood};
 pub use strata_adapters;
+pub use t5::{T5Cache, T5Model};
 pub use weights::{HostTensor, Loader, SafetensorsSource, WeightSource};
