@@ -3,6 +3,7 @@
 use burn::tensor::{ElementConversion, Tensor, backend::Backend};
 
 use crate::error::{LinalgError, Result};
+use crate::gemm::matmul;
 
 /// Accumulates `Σ xxᵀ` and the sample count over batches of row vectors `x ∈ R^d`.
 #[derive(Debug, Clone)]
@@ -33,7 +34,7 @@ impl<B: Backend> CovarianceAccumulator<B> {
         if d != self.dim() {
             return Err(LinalgError::Shape { op: "CovarianceAccumulator::update", what: "x must be n×d", expected: format!("[n, {}]", self.dim()), got: vec![n, d] });
         }
-        self.sum = self.sum.clone() + x.clone().transpose().matmul(x.clone());
+        self.sum = self.sum.clone() + matmul(x.clone().transpose(), x.clone());
         self.count += n;
         Ok(())
     }
@@ -46,7 +47,7 @@ impl<B: Backend> CovarianceAccumulator<B> {
         }
         let rows = (x.clone() * mask.clone().unsqueeze_dim(2)).reshape([b * s, d]);
         let tokens: f64 = mask.clone().sum().into_scalar().elem();
-        self.sum = self.sum.clone() + rows.clone().transpose().matmul(rows);
+        self.sum = self.sum.clone() + matmul(rows.clone().transpose(), rows);
         self.count += tokens.round() as usize;
         Ok(())
     }

@@ -8,6 +8,7 @@ use burn::tensor::{Tensor, backend::Backend};
 use faer::{Mat, MatRef, Side};
 
 use crate::error::{LinalgError, Result};
+use crate::gemm::matmul;
 use crate::host::{check_finite, check_nonempty, from_host, to_host};
 use crate::qr::thin_qr;
 use crate::random::gaussian;
@@ -86,12 +87,12 @@ pub fn top_eigvecs<B: Backend>(c: &Tensor<B, 2>, k: usize, opts: &RandomizedSvd)
     check_finite(OP, "c", c)?;
     let device = c.device();
     let l = (k + opts.oversample).min(n);
-    let mut q = thin_qr(&c.clone().matmul(gaussian::<B>(n, l, opts.seed, &device)))?.q;
+    let mut q = thin_qr(&matmul(c.clone(), gaussian::<B>(n, l, opts.seed, &device)))?.q;
     for _ in 0..opts.power_iters {
-        q = thin_qr(&c.clone().matmul(q))?.q;
+        q = thin_qr(&matmul(c.clone(), q))?.q;
     }
-    let t = q.clone().transpose().matmul(c.clone().matmul(q.clone()));
+    let t = matmul(q.clone().transpose(), matmul(c.clone(), q.clone()));
     let (values, small) = sym_eig_host(OP, to_host(&t).as_ref())?;
-    let vectors = q.matmul(from_host::<B>(small.as_ref().subcols(0, k), &device));
+    let vectors = matmul(q, from_host::<B>(small.as_ref().subcols(0, k), &device));
     Ok(SymEig { values: values[..k].to_vec(), vectors })
 }

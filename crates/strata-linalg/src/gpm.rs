@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::eig::sym_eig_host;
 use crate::error::{LinalgError, Result};
+use crate::gemm::matmul;
 use crate::host::{check_finite, check_nonempty, to_host};
 use crate::qr::householder_qr_host;
 
@@ -131,9 +132,9 @@ impl GpmBasis {
             (0.0, r.clone())
         } else {
             let m = self.to_tensor::<B>(&device);
-            let coeff = m.clone().transpose().matmul(r.clone());
+            let coeff = matmul(m.clone().transpose(), r.clone());
             let captured: f64 = coeff.clone().powf_scalar(2.0).sum().into_scalar().elem();
-            (captured, r.clone() - m.matmul(coeff))
+            (captured, r.clone() - matmul(m, coeff))
         };
         result.captured_before = captured / total;
         result.captured_after = result.captured_before;
@@ -143,14 +144,14 @@ impl GpmBasis {
 
         // σ² and left singular vectors of R̂ from the smaller Gram matrix.
         let (sigma2, u) = if n >= d {
-            let gram = residual.clone().matmul(residual.clone().transpose());
+            let gram = matmul(residual.clone(), residual.clone().transpose());
             let (vals, vecs) = sym_eig_host(OP, to_host(&gram).as_ref())?;
             (vals, vecs)
         } else {
-            let gram = residual.clone().transpose().matmul(residual.clone());
+            let gram = matmul(residual.clone().transpose(), residual.clone());
             let (vals, vecs) = sym_eig_host(OP, to_host(&gram).as_ref())?;
             // U = R̂ V Σ⁻¹ for the non-zero σ.
-            let rv = to_host(&residual.matmul(crate::host::from_host::<B>(vecs.as_ref(), &device)));
+            let rv = to_host(&matmul(residual, crate::host::from_host::<B>(vecs.as_ref(), &device)));
             let u = Mat::from_fn(d, n, |i, j| if vals[j] > 0.0 { rv[(i, j)] / vals[j].sqrt() } else { 0.0 });
             (vals, u)
         };

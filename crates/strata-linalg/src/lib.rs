@@ -14,6 +14,7 @@
 //! | [`GpmBasis`] | a growing orthonormal basis with the GPM energy-threshold rule |
 //! | [`CovarianceAccumulator`] | streaming `Σ xxᵀ / N` on the device |
 //! | [`principal_angles`], [`subspace_error`] | angles between subspaces |
+//! | [`matmul`] | `AB` in f32 accuracy, also on TF32 tensor-core GPUs (3×TF32 split) |
 //!
 //! Bad input (non-finite values, wrong shapes, `k` beyond the rank) is a [`LinalgError`]
 //! naming the operation and the problem, never a panic or a silent NaN.
@@ -27,6 +28,7 @@ pub mod angles;
 pub mod covariance;
 pub mod eig;
 pub mod error;
+pub mod gemm;
 pub mod gpm;
 pub mod host;
 pub mod project;
@@ -38,6 +40,7 @@ pub use angles::{principal_angles, subspace_error};
 pub use covariance::CovarianceAccumulator;
 pub use eig::{SymEig, sym_eig, top_eigvecs};
 pub use error::{LinalgError, Result};
+pub use gemm::{GemmPrecision, matmul};
 pub use gpm::{DEFAULT_GPM_EPSILON, GpmBasis, GpmUpdate, gpm_threshold};
 pub use project::{project_onto_both, project_onto_left, project_onto_right, project_out_both, project_out_left, project_out_right};
 pub use qr::{QrPath, ThinQr, householder_qr_host, thin_qr};

@@ -8,6 +8,7 @@
 use burn::tensor::{Tensor, backend::Backend};
 
 use crate::error::{LinalgError, Result};
+use crate::gemm::matmul;
 
 fn check_left<B: Backend>(op: &'static str, g: &Tensor<B, 2>, u: &Tensor<B, 2>) -> Result<()> {
     let (gd, ud) = (g.dims(), u.dims());
@@ -31,7 +32,7 @@ pub fn project_onto_left<B: Backend>(g: &Tensor<B, 2>, u: &Tensor<B, 2>) -> Resu
     if u.dims()[1] == 0 {
         return Ok(g.zeros_like());
     }
-    Ok(u.clone().matmul(u.clone().transpose().matmul(g.clone())))
+    Ok(matmul(u.clone(), matmul(u.clone().transpose(), g.clone())))
 }
 
 /// `(I − UUᵀ)G`: the part of the columns of `g: d×n` orthogonal to span(U), `u: d×k`.
@@ -40,7 +41,7 @@ pub fn project_out_left<B: Backend>(g: &Tensor<B, 2>, u: &Tensor<B, 2>) -> Resul
     if u.dims()[1] == 0 {
         return Ok(g.clone());
     }
-    Ok(g.clone() - u.clone().matmul(u.clone().transpose().matmul(g.clone())))
+    Ok(g.clone() - matmul(u.clone(), matmul(u.clone().transpose(), g.clone())))
 }
 
 /// `(GV)Vᵀ`: the part of the rows of `g: m×d` inside span(V), `v: d×k`.
@@ -49,7 +50,7 @@ pub fn project_onto_right<B: Backend>(g: &Tensor<B, 2>, v: &Tensor<B, 2>) -> Res
     if v.dims()[1] == 0 {
         return Ok(g.zeros_like());
     }
-    Ok(g.clone().matmul(v.clone()).matmul(v.clone().transpose()))
+    Ok(matmul(matmul(g.clone(), v.clone()), v.clone().transpose()))
 }
 
 /// `G(I − VVᵀ)`: the part of the rows of `g: m×d` orthogonal to span(V), `v: d×k`.
@@ -58,7 +59,7 @@ pub fn project_out_right<B: Backend>(g: &Tensor<B, 2>, v: &Tensor<B, 2>) -> Resu
     if v.dims()[1] == 0 {
         return Ok(g.clone());
     }
-    Ok(g.clone() - g.clone().matmul(v.clone()).matmul(v.clone().transpose()))
+    Ok(g.clone() - matmul(matmul(g.clone(), v.clone()), v.clone().transpose()))
 }
 
 /// `(I − UUᵀ) G (I − VVᵀ)` for `g: m×n`, `u: m×k₁`, `v: n×k₂`.

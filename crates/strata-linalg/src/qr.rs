@@ -11,6 +11,7 @@ use burn::tensor::{ElementConversion, Tensor, backend::Backend};
 use faer::{Mat, MatRef, Side};
 
 use crate::error::{LinalgError, Result};
+use crate::gemm::matmul;
 use crate::host::{check_finite, check_nonempty, from_host, to_host, unit_roundoff};
 
 /// A thin QR factorisation.
@@ -40,7 +41,7 @@ const OP: &str = "thin_qr";
 /// One CholeskyQR pass: `Q = A R⁻¹` with `RᵀR = AᵀA (+ shift·I)`. `None` if Cholesky fails.
 fn cholesky_qr_pass<B: Backend>(a: &Tensor<B, 2>, shift: f64) -> Option<(Tensor<B, 2>, Mat<f64>)> {
     let n = a.dims()[1];
-    let gram = to_host(&a.clone().transpose().matmul(a.clone()));
+    let gram = to_host(&matmul(a.clone().transpose(), a.clone()));
     // Symmetrise (the device GEMM need not be bitwise symmetric) and shift.
     let g = Mat::from_fn(n, n, |i, j| {
         0.5 * (gram[(i, j)] + gram[(j, i)]) + if i == j { shift } else { 0.0 }
@@ -58,7 +59,7 @@ fn cholesky_qr_pass<B: Backend>(a: &Tensor<B, 2>, shift: f64) -> Option<(Tensor<
     if r_inv.col_iter().any(|c| c.iter().any(|v| !v.is_finite())) {
         return None;
     }
-    let q = a.clone().matmul(from_host::<B>(r_inv.as_ref(), &a.device()));
+    let q = matmul(a.clone(), from_host::<B>(r_inv.as_ref(), &a.device()));
     Some((q, l.transpose().to_owned()))
 }
 

@@ -9,6 +9,7 @@ use burn::tensor::{Tensor, backend::Backend};
 use faer::{Mat, MatRef};
 
 use crate::error::{LinalgError, Result};
+use crate::gemm::matmul;
 use crate::host::{check_finite, check_finite_host, check_nonempty, from_host, to_host, unit_roundoff};
 use crate::qr::thin_qr;
 use crate::random::gaussian;
@@ -29,7 +30,7 @@ impl<B: Backend> Svd<B> {
     pub fn reconstruct(&self) -> Tensor<B, 2> {
         let device = self.u.device();
         let s = Tensor::<B, 1>::from_floats(self.s.iter().map(|&x| x as f32).collect::<Vec<_>>().as_slice(), &device);
-        (self.u.clone() * s.unsqueeze_dim(0)).matmul(self.v.clone().transpose())
+        matmul(self.u.clone() * s.unsqueeze_dim(0), self.v.clone().transpose())
     }
 
     /// Number of triplets `k`.
@@ -118,13 +119,13 @@ impl RandomizedSvd {
         let at = a.clone().transpose();
 
         let omega = gaussian::<B>(n, l, self.seed, &device);
-        let mut q = thin_qr(&a.clone().matmul(omega))?.q;
+        let mut q = thin_qr(&matmul(a.clone(), omega))?.q;
         for _ in 0..self.power_iters {
-            let z = thin_qr(&at.clone().matmul(q))?.q;
-            q = thin_qr(&a.clone().matmul(z))?.q;
+            let z = thin_qr(&matmul(at.clone(), q))?.q;
+            q = thin_qr(&matmul(a.clone(), z))?.q;
         }
         // B = QᵀA (l×n); factor Bᵀ = Q₂ R₂ on the device so the host only sees l×l.
-        let bt_qr = thin_qr(&at.matmul(q.clone()))?;
+        let bt_qr = thin_qr(&matmul(at, q.clone()))?;
         let small = exact_svd_host(bt_qr.r.transpose())?; // R₂ᵀ = Ũ Σ Ṽᵀ
         let s: Vec<f64> = small.s[..k].to_vec();
 
@@ -136,6 +137,6 @@ impl RandomizedSvd {
         }
         let u_small = from_host::<B>(small.u.as_ref().subcols(0, k), &device);
         let v_small = from_host::<B>(small.v.as_ref().subcols(0, k), &device);
-        Ok(Svd { u: q.matmul(u_small), s, v: bt_qr.q.matmul(v_small) })
+        Ok(Svd { u: matmul(q, u_small), s, v: matmul(bt_qr.q, v_small) })
     }
 }

@@ -77,6 +77,7 @@ fn run<B: Backend>(args: &Args, device: B::Device, name: &str) -> Result<()> {
                 let rsvd = RandomizedSvd { oversample: args.oversample, power_iters: args.power_iters, seed: 7 };
                 let mut times = Vec::new();
                 let mut err = f64::NAN;
+                eprintln!("# {m}x{n} {spec} k={k}: warming up (autotune sees new shapes)");
                 for rep in 0..args.repeats + 2 {
                     B::sync(&device).ok();
                     let t = Instant::now();
@@ -87,7 +88,9 @@ fn run<B: Backend>(args: &Args, device: B::Device, name: &str) -> Result<()> {
                         times.push(dt);
                     }
                     if rep == 0 {
+                        let t_err = Instant::now();
                         err = subspace_error(&truth, &svd.u)?;
+                        eprintln!("#   first run {dt:.2}s, subspace error {err:.2e} (checked in {:.1}s)", t_err.elapsed().as_secs_f64());
                     }
                 }
                 times.sort_by(f64::total_cmp);
