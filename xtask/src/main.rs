@@ -88,9 +88,12 @@ fn device_bin() -> Result<()> {
     let out = root.join(".device-bin");
     std::fs::create_dir_all(&out)?;
     // (package, cargo target selection, file name in .device-bin)
-    let builds: [(&str, &[&str], &str); 2] = [
+    let builds: [(&str, &[&str], &str); 5] = [
         ("strata-bench", &["--bin", "linalg_device_bench"], "linalg_device_bench"),
+        ("strata-bench", &["--bin", "model_bench"], "model_bench"),
         ("strata-linalg", &["--test", "linalg"], "linalg_tests"),
+        ("strata-models", &["--test", "decoder_golden"], "decoder_golden_tests"),
+        ("strata-models", &["--test", "t5_golden"], "t5_golden_tests"),
     ];
     for (package, selection, name) in builds {
         let mut args = vec!["test", "--release", "--no-run", "--features", "cuda", "-p", package, "--message-format=json"];

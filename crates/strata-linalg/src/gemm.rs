@@ -7,32 +7,40 @@
 //! `x = hi + lo` (Veltkamp: `c = (2¹³+1)·x`, `hi = c − (c − x)`, 11 bits in `hi`, `lo = x − hi`),
 //! and `AB ≈ hi_A·hi_B + hi_A·lo_B + lo_A·hi_B` (the dropped `lo·lo` term is ~2⁻²⁴ relative).
 //! Three GEMMs instead of one, only where the backend needs it.
+//!
+//! The split relies on `c − (c − x)` being evaluated exactly as written; a GPU compiler that
+//! contracts it into a fused multiply-add breaks it. The default on GPUs is therefore
+//! [`GemmPrecision::F64`]: operands cast to f64, one f64 GEMM (no tensor-core rounding),
+//! the result cast back — exact to f32 and, at the sizes linalg uses, cheap.
 
-use burn::tensor::{DType, Tensor, backend::Backend};
+use burn::tensor::{DType, FloatDType, Tensor, backend::Backend};
 
 /// How [`matmul`] multiplies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GemmPrecision {
     /// One native GEMM (the backend's f32 GEMM is exact f32, e.g. ndarray on the CPU).
     Native,
-    /// Three GEMMs on Veltkamp-split operands (GPU tensor-core backends).
+    /// Three GEMMs on Veltkamp-split operands.
     SplitTf32,
+    /// One GEMM in f64 on f64 copies of the operands (the GPU default).
+    F64,
 }
 
 /// Veltkamp's splitting constant for binary32 → 11 + 13 bits: `2¹³ + 1`.
 const VELTKAMP: f64 = 8193.0;
 
 impl GemmPrecision {
-    /// The policy for a backend: `STRATA_GEMM_PRECISION=native|split` if set; otherwise
-    /// native on CPU backends (ndarray, flex, candle-cpu) and split elsewhere.
+    /// The policy for a backend: `STRATA_GEMM_PRECISION=native|split|f64` if set; otherwise
+    /// native on CPU backends (ndarray, flex, candle-cpu) and f64 elsewhere.
     pub fn for_backend<B: Backend>(device: &B::Device) -> Self {
         match std::env::var("STRATA_GEMM_PRECISION").as_deref() {
             Ok("native") => return Self::Native,
             Ok("split") => return Self::SplitTf32,
+            Ok("f64") => return Self::F64,
             _ => {}
         }
         let name = B::name(device).to_ascii_lowercase();
-        if ["ndarray", "flex", "cpu"].iter().any(|cpu| name.contains(cpu)) { Self::Native } else { Self::SplitTf32 }
+        if ["ndarray", "flex", "cpu"].iter().any(|cpu| name.contains(cpu)) { Self::Native } else { Self::F64 }
     }
 }
 
@@ -48,6 +56,9 @@ pub fn split_tf32<B: Backend, const D: usize>(x: Tensor<B, D>) -> (Tensor<B, D>,
 pub fn matmul_with<B: Backend>(a: Tensor<B, 2>, b: Tensor<B, 2>, precision: GemmPrecision) -> Tensor<B, 2> {
     if precision == GemmPrecision::Native || a.dtype() != DType::F32 {
         return a.matmul(b);
+    }
+    if precision == GemmPrecision::F64 {
+        return a.cast(FloatDType::F64).matmul(b.cast(FloatDType::F64)).cast(FloatDType::F32);
     }
     let (ah, al) = split_tf32(a);
     let (bh, bl) = split_tf32(b);

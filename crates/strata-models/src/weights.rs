@@ -29,6 +29,10 @@ pub trait WeightSource {
     fn contains(&self, name: &str) -> bool;
     /// Loads one tensor as f32.
     fn load(&self, name: &str) -> Result<HostTensor>;
+    /// `Some(std)` for a source that asks the [`Loader`] to initialise tensors at random.
+    fn random_std(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// Safetensors weights: one file, or shards listed by `model.safetensors.index.json`.
@@ -126,10 +130,49 @@ pub struct Loader<'a, B: Backend> {
     device: B::Device,
 }
 
+/// A [`WeightSource`] with no tensors: [`Loader::random`] initialises every weight instead
+/// (for speed benchmarks and tests of model shapes without a checkpoint).
+pub struct RandomInit {
+    /// Standard deviation of matrix entries (default 0.02, as HF's `initializer_range`).
+    pub std: f64,
+}
+
+impl WeightSource for RandomInit {
+    fn describe(&self) -> String {
+        format!("random init (std {})", self.std)
+    }
+    fn contains(&self, _name: &str) -> bool {
+        false
+    }
+    fn load(&self, name: &str) -> Result<HostTensor> {
+        Err(ModelError::MissingTensor { source_desc: self.describe(), name: name.into() })
+    }
+    fn random_std(&self) -> Option<f64> {
+        Some(self.std)
+    }
+}
+
 impl<'a, B: Backend> Loader<'a, B> {
     /// A loader placing tensors on `device`.
     pub fn new(source: &'a dyn WeightSource, device: &B::Device) -> Self {
         Self { source, device: device.clone() }
+    }
+
+    /// A loader that initialises every tensor at random instead of reading it: norm scales
+    /// 1, biases 0, everything else N(0, std²) from the backend's RNG. Tied heads stay tied
+    /// (`contains` is false for every name).
+    pub fn random(init: &'a RandomInit, device: &B::Device) -> Self {
+        Self { source: init, device: device.clone() }
+    }
+
+    fn random_tensor<const D: usize>(&self, name: &str, shape: [usize; D], std: f64) -> Tensor<B, D> {
+        if name.ends_with("norm.weight") || name.ends_with("layer_norm.weight") {
+            Tensor::ones(shape, &self.device)
+        } else if name.ends_with(".bias") {
+            Tensor::zeros(shape, &self.device)
+        } else {
+            Tensor::random(shape, burn::tensor::Distribution::Normal(0.0, std), &self.device)
+        }
     }
 
     /// The target device.
@@ -144,6 +187,9 @@ impl<'a, B: Backend> Loader<'a, B> {
 
     /// Loads `name`, which must have shape `expected`.
     pub fn tensor<const D: usize>(&self, name: &str, expected: [usize; D]) -> Result<Tensor<B, D>> {
+        if let Some(std) = self.source.random_std() {
+            return Ok(self.random_tensor(name, expected, std));
+        }
         let t = self.source.load(name)?;
         if t.shape != expected {
             return Err(ModelError::ShapeMismatch { source_desc: self.source.describe(), name: name.into(), expected: expected.to_vec(), found: t.shape });

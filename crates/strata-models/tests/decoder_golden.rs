@@ -18,7 +18,11 @@ use strata_models::{CausalLm, DecoderConfig, GenerationConfig, HostTensor, Loade
 const MODELS: [&str; 3] = ["llama", "llama_tied", "qwen2"];
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden").join(name)
+    // STRATA_GOLDEN_DIR lets a test executable built elsewhere (the GPU machine) find them.
+    std::env::var_os("STRATA_GOLDEN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden"))
+        .join(name)
 }
 
 fn load(name: &str) -> CausalLm<B> {

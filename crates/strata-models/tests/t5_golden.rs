@@ -15,7 +15,11 @@ use strata_models::t5::{T5Cache, T5Model};
 use strata_models::{HostTensor, Loader, ModelError, SafetensorsSource, T5Config, TokenBatch, WeightSource};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden").join(name)
+    // STRATA_GOLDEN_DIR lets a test executable built elsewhere (the GPU machine) find them.
+    std::env::var_os("STRATA_GOLDEN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden"))
+        .join(name)
 }
 
 struct Golden {

@@ -64,10 +64,19 @@ fn run<B: Backend>(args: &Args, device: B::Device, name: &str) -> Result<()> {
     for &(m, n) in &shapes {
         let p = m.min(n);
         let t0 = Instant::now();
-        let u = thin_qr(&gaussian::<B>(m, p, 1, &device))?.q;
-        let v = thin_qr(&gaussian::<B>(n, p, 2, &device))?.q;
+        let gu = gaussian::<B>(m, p, 1, &device);
+        let gv = gaussian::<B>(n, p, 2, &device);
         B::sync(&device).ok();
-        eprintln!("# built orthonormal factors for {m}x{n} in {:.2}s", t0.elapsed().as_secs_f64());
+        eprintln!("# gaussians {m}x{p}, {n}x{p}: {:.2}s", t0.elapsed().as_secs_f64());
+        gemm_microbench::<B>(&gu, &gv);
+        let t0 = Instant::now();
+        let qr = thin_qr(&gu)?;
+        B::sync(&device).ok();
+        eprintln!("# thin_qr {m}x{p}: {:.2}s ({:?})", t0.elapsed().as_secs_f64(), qr.path);
+        let t0 = Instant::now();
+        let (u, v) = (qr.q, thin_qr(&gv)?.q);
+        B::sync(&device).ok();
+        eprintln!("# thin_qr {n}x{p}: {:.2}s", t0.elapsed().as_secs_f64());
         for spec in args.spectra.split(',') {
             for &k in &ks {
                 let s = spectrum(spec, p, k)?;
@@ -102,6 +111,29 @@ fn run<B: Backend>(args: &Args, device: B::Device, name: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Times `GᵀG` (a Gram matrix, the core product of thin_qr) under every GEMM policy.
+fn gemm_microbench<B: Backend>(a: &Tensor<B, 2>, b: &Tensor<B, 2>) {
+    use strata_linalg::gemm::{GemmPrecision, matmul_with};
+    let device = a.device();
+    let [m, p] = a.dims();
+    let _ = b;
+    for policy in [GemmPrecision::Native, GemmPrecision::SplitTf32, GemmPrecision::F64] {
+        let mut best = f64::INFINITY;
+        let mut first = 0.0;
+        for rep in 0..4 {
+            B::sync(&device).ok();
+            let t = Instant::now();
+            let g = matmul_with(a.clone().transpose(), a.clone(), policy);
+            B::sync(&device).ok();
+            let dt = t.elapsed().as_secs_f64();
+            drop(g);
+            if rep == 0 { first = dt } else { best = best.min(dt) }
+        }
+        let tflops = 2.0 * (m * p * p) as f64 / best / 1e12;
+        eprintln!("# GEMM {p}x{m}·{m}x{p} {policy:?}: first call {first:.2}s, best {:.2} ms ({tflops:.1} TFLOP/s)", best * 1e3);
+    }
 }
 
 fn main() -> Result<()> {
