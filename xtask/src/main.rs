@@ -88,12 +88,13 @@ fn device_bin() -> Result<()> {
     let out = root.join(".device-bin");
     std::fs::create_dir_all(&out)?;
     // (package, cargo target selection, file name in .device-bin)
-    let builds: [(&str, &[&str], &str); 5] = [
+    // Everything that runs there lives in strata-bench (or is strata-linalg's test), so all of
+    // it shares one release build of burn with `--features cuda`.
+    let builds: [(&str, &[&str], &str); 4] = [
         ("strata-bench", &["--bin", "linalg_device_bench"], "linalg_device_bench"),
         ("strata-bench", &["--bin", "model_bench"], "model_bench"),
+        ("strata-bench", &["--bin", "verify_golden"], "verify_golden"),
         ("strata-linalg", &["--test", "linalg"], "linalg_tests"),
-        ("strata-models", &["--test", "decoder_golden"], "decoder_golden_tests"),
-        ("strata-models", &["--test", "t5_golden"], "t5_golden_tests"),
     ];
     for (package, selection, name) in builds {
         let mut args = vec!["test", "--release", "--no-run", "--features", "cuda", "-p", package, "--message-format=json"];

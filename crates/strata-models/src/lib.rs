@@ -27,6 +27,7 @@ pub mod generate;
 #[allow(missing_docs)] // ggml type names and error fields are self-describing
 pub mod gguf;
 pub mod gguf_source;
+pub mod golden;
 pub mod layers;
 pub mod pretrained;
 pub mod scoring;

@@ -13,7 +13,8 @@ use burn::tensor::{Distribution, Tensor};
 use strata_adapters::{AdaptableModel, AdapterContext, LoraConfig};
 use strata_backend::{DefaultBackend as B, default_device};
 use strata_models::scoring::{next_token_log_probs, prompt_continuation_batch};
-use strata_models::{CausalLm, DecoderConfig, GenerationConfig, HostTensor, Loader, ModelError, SafetensorsSource, TokenBatch, WeightSource, generate, masked_lm_loss, sequence_log_likelihood};
+use strata_models::golden::check_fixture;
+use strata_models::{CausalLm, DecoderConfig, GenerationConfig, Loader, ModelError, SafetensorsSource, TokenBatch, WeightSource, generate, masked_lm_loss, sequence_log_likelihood};
 
 const MODELS: [&str; 3] = ["llama", "llama_tied", "qwen2"];
 
@@ -33,8 +34,6 @@ fn load(name: &str) -> CausalLm<B> {
 }
 
 struct Golden {
-    batch: TokenBatch,
-    logits: HostTensor,
     prompt: Vec<u32>,
     greedy: Vec<u32>,
 }
@@ -42,11 +41,7 @@ struct Golden {
 fn golden(name: &str) -> Golden {
     let src = SafetensorsSource::open(&fixture(name).join("golden.safetensors")).unwrap();
     let ints = |n: &str| src.load(n).unwrap().data.iter().map(|&v| v as u32).collect::<Vec<u32>>();
-    let shape = src.load("input_ids").unwrap().shape;
-    let mask = ints("attention_mask").iter().map(|&m| m as u8).collect();
     Golden {
-        batch: TokenBatch::new(ints("input_ids"), mask, shape[0], shape[1]).unwrap(),
-        logits: src.load("logits").unwrap(),
         prompt: ints("greedy_prompt"),
         greedy: ints("greedy_output"),
     }
@@ -56,41 +51,13 @@ fn host3(t: Tensor<B, 3>) -> Vec<f32> {
     t.into_data().iter::<f32>().collect()
 }
 
-fn max_rel_error(ours: &[f32], hf: &HostTensor, batch: &TokenBatch) -> f32 {
-    let v = *hf.shape.last().unwrap();
-    let mut worst = 0f32;
-    for (pos, &m) in batch.mask.iter().enumerate() {
-        if m == 0 {
-            continue;
-        }
-        let row = pos * v..(pos + 1) * v;
-        let scale = hf.data[row.clone()].iter().fold(0f32, |a, x| a.max(x.abs()));
-        let diff = ours[row.clone()].iter().zip(&hf.data[row]).fold(0f32, |a, (x, y)| a.max((x - y).abs()));
-        worst = worst.max(diff / scale);
-    }
-    worst
-}
-
 #[test]
-fn logits_match_transformers() {
+fn logits_and_greedy_generation_match_transformers() {
     for name in MODELS {
-        let model = load(name);
-        let g = golden(name);
-        let ours = host3(model.forward(&g.batch, &AdapterContext::none()));
-        let err = max_rel_error(&ours, &g.logits, &g.batch);
-        println!("{name}: max relative logit error {err:.2e}");
-        assert!(err <= 1e-4, "{name}: max relative logit error {err:.3e} > 1e-4");
-    }
-}
-
-#[test]
-fn greedy_generation_matches_transformers() {
-    for name in MODELS {
-        let model = load(name);
-        let g = golden(name);
-        let config = GenerationConfig { max_new_tokens: g.greedy.len() - g.prompt.len(), ..Default::default() };
-        let out = generate(&model, &[g.prompt.clone()], &config, &AdapterContext::none()).unwrap();
-        assert_eq!(out[0], g.greedy[g.prompt.len()..], "{name}: greedy continuation differs from HF");
+        let report = check_fixture::<B>(&fixture(name), &default_device()).unwrap();
+        println!("{name}: max relative logit error {:.2e}", report.max_rel_logit_error);
+        assert!(report.max_rel_logit_error <= 1e-4, "{name}: max relative logit error {:.3e} > 1e-4", report.max_rel_logit_error);
+        assert!(report.greedy_matches(), "{name}: greedy {:?}, HF {:?}", report.greedy_got, report.greedy_expected);
     }
 }
 
@@ -156,9 +123,9 @@ fn loss_and_log_likelihood_agree_with_log_probs() {
 #[test]
 fn lora_branch_through_the_seam() {
     let mut model = load("llama");
-    let g = golden("llama");
+    let batch = TokenBatch::pad(&[vec![5, 17, 42, 8], vec![7, 3]], 0, strata_models::PadSide::Right).unwrap();
     let ctx = AdapterContext::none();
-    let base = host3(model.forward(&g.batch, &ctx));
+    let base = host3(model.forward(&batch, &ctx));
     let names = model.linear_names();
     assert_eq!(names.len(), 2 * 7);
     assert_eq!(names[0].0, "layers.0.self_attn.q_proj");
@@ -173,7 +140,7 @@ fn lora_branch_through_the_seam() {
         }
     });
     assert_eq!(installed, 4);
-    assert_eq!(host3(model.forward(&g.batch, &ctx)), base, "a zero LoRA must not change the logits");
+    assert_eq!(host3(model.forward(&batch, &ctx)), base, "a zero LoRA must not change the logits");
     // A non-zero B changes them.
     model.visit_linears_mut(&mut |_, lin| {
         for br in &mut lin.lora {
@@ -181,7 +148,7 @@ fn lora_branch_through_the_seam() {
             br.b = Param::from_tensor(Tensor::random(dims, Distribution::Normal(0.0, 0.5), &device));
         }
     });
-    let changed = host3(model.forward(&g.batch, &ctx));
+    let changed = host3(model.forward(&batch, &ctx));
     let diff = changed.iter().zip(&base).fold(0f32, |a, (x, y)| a.max((x - y).abs()));
     assert!(diff > 1e-3, "LoRA with B ≠ 0 had no effect ({diff})");
 }

@@ -60,66 +60,27 @@ fn host(t: Tensor<B, 3>) -> Vec<f32> {
     t.into_data().convert::<f32>().to_vec::<f32>().unwrap()
 }
 
-/// Max over unmasked decoder positions of `max_v |ours − hf| / max_v |hf|`.
 fn max_rel_error(ours: &[f32], hf: &HostTensor, dec: &TokenBatch) -> f32 {
-    let vocab = hf.shape[2];
-    assert_eq!(ours.len(), hf.data.len());
-    let mut worst = 0f32;
-    for (p, &m) in dec.mask.iter().enumerate() {
-        if m == 0 {
-            continue;
-        }
-        let (a, b) = (&ours[p * vocab..(p + 1) * vocab], &hf.data[p * vocab..(p + 1) * vocab]);
-        let scale = b.iter().fold(0f32, |s, v| s.max(v.abs()));
-        let diff = a.iter().zip(b).fold(0f32, |s, (x, y)| s.max((x - y).abs()));
-        worst = worst.max(diff / scale);
-    }
-    worst
+    strata_models::golden::max_rel_logit_error(ours, hf, &dec.mask)
 }
 
-fn check_logits(name: &str) {
-    let g = golden(name);
-    let model = load_model(name, |_| {}).unwrap();
-    let logits = model.forward(&g.enc, &g.dec, &AdapterContext::none());
-    assert_eq!(logits.dims(), [2, 5, 96]);
-    let err = max_rel_error(&host(logits), &g.logits, &g.dec);
-    println!("{name}: max relative logit error {err:.3e}");
-    assert!(err <= 1e-4, "{name}: max relative logit error {err:e} > 1e-4");
-}
-
-fn check_greedy(name: &str) {
-    let g = golden(name);
-    let model = load_model(name, |_| {}).unwrap();
-    let s = g.enc.seq;
-    let first = TokenBatch::new(g.enc.ids[..s].to_vec(), g.enc.mask[..s].to_vec(), 1, s).unwrap();
-    let eos = model.config().eos_ids().first().copied();
-    let out = model.generate_greedy(&first, 6, eos);
-    println!("{name}: greedy {:?} (HF {:?})", out[0], g.greedy);
-    assert_eq!(out, vec![g.greedy.clone()]);
+fn check_fixture(name: &str) {
+    let report = strata_models::golden::check_fixture::<B>(&fixture(name), &default_device()).unwrap();
+    println!("{name}: max relative logit error {:.3e}, greedy {:?} (HF {:?})", report.max_rel_logit_error, report.greedy_got, report.greedy_expected);
+    assert!(report.max_rel_logit_error <= 1e-4, "{name}: max relative logit error {:e} > 1e-4", report.max_rel_logit_error);
+    assert!(report.greedy_matches());
 }
 
 #[test]
-fn t5_v1_0_logits_match_transformers() {
-    check_logits("t5_v1_0");
+fn t5_v1_0_logits_and_greedy_match_transformers() {
+    check_fixture("t5_v1_0");
 }
 
 #[test]
-fn t5_v1_1_logits_match_transformers() {
-    check_logits("t5_v1_1");
+fn t5_v1_1_logits_and_greedy_match_transformers() {
+    check_fixture("t5_v1_1");
 }
 
-#[test]
-fn t5_v1_0_greedy_matches_transformers() {
-    check_greedy("t5_v1_0");
-}
-
-#[test]
-fn t5_v1_1_greedy_matches_transformers() {
-    check_greedy("t5_v1_1");
-}
-
-/// The LM-head rescale rule is load-bearing: v1.1 (tied head, `scale_decoder_outputs =
-/// false`) must not rescale, and flipping the flag breaks the match.
 #[test]
 fn t5_rescale_flag_decides_the_lm_head_input() {
     let g = golden("t5_v1_1");
