@@ -87,31 +87,30 @@ fn device_bin() -> Result<()> {
     let root = workspace_root();
     let out = root.join(".device-bin");
     std::fs::create_dir_all(&out)?;
-    // (package, cargo target selection, file name in .device-bin)
     // Everything that runs there lives in strata-bench (or is strata-linalg's test), so all of
-    // it shares one release build of burn with `--features cuda`.
-    let builds: [(&str, &[&str], &str); 4] = [
-        ("strata-bench", &["--bin", "linalg_device_bench"], "linalg_device_bench"),
-        ("strata-bench", &["--bin", "model_bench"], "model_bench"),
-        ("strata-bench", &["--bin", "verify_golden"], "verify_golden"),
-        ("strata-linalg", &["--test", "linalg"], "linalg_tests"),
-    ];
-    for (package, selection, name) in builds {
-        let mut args = vec!["test", "--release", "--no-run", "--features", "cuda", "-p", package, "--message-format=json"];
-        if selection[0] == "--bin" {
-            args[0] = "build";
-            args.retain(|a| *a != "--no-run");
-        }
-        args.extend_from_slice(selection);
-        let exe = cargo_executable(&args)?;
-        std::fs::copy(&exe, out.join(name)).with_context(|| format!("copying {}", exe.display()))?;
-        eprintln!("xtask: {} -> .device-bin/{name}", exe.display());
+    // it shares one release build of burn with `--features cuda`; one cargo call per package.
+    let mut bench = vec!["build", "--release", "--features", "cuda", "-p", "strata-bench", "--message-format=json"];
+    for bin in ["linalg_device_bench", "model_bench", "verify_golden"] {
+        bench.extend(["--bin", bin]);
+    }
+    let mut copies: Vec<(PathBuf, String)> = Vec::new();
+    for exe in cargo_executables(&bench)? {
+        let name = exe.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        copies.push((exe, name));
+    }
+    let tests = ["test", "--release", "--no-run", "--features", "cuda", "-p", "strata-linalg", "--message-format=json", "--test", "linalg"];
+    for exe in cargo_executables(&tests)? {
+        copies.push((exe, "linalg_tests".into())); // test executables carry a hash in their name
+    }
+    for (src, name) in copies {
+        std::fs::copy(&src, out.join(&name)).with_context(|| format!("copying {}", src.display()))?;
+        eprintln!("xtask: {} -> .device-bin/{name}", src.display());
     }
     Ok(())
 }
 
-/// Runs a cargo build with `--message-format=json` and returns the executable it produced.
-fn cargo_executable(args: &[&str]) -> Result<PathBuf> {
+/// Runs a cargo build with `--message-format=json` and returns the executables it produced.
+fn cargo_executables(args: &[&str]) -> Result<Vec<PathBuf>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("xtask: running cargo {}", args.join(" "));
     let output = Command::new(&cargo)
@@ -123,13 +122,15 @@ fn cargo_executable(args: &[&str]) -> Result<PathBuf> {
     if !output.status.success() {
         bail!("`cargo {}` failed with {}", args.join(" "), output.status);
     }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
+    let exes: Vec<PathBuf> = String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter_map(|msg| msg.get("executable").and_then(|e| e.as_str()).map(PathBuf::from))
-        .last()
-        .with_context(|| format!("`cargo {}` produced no executable", args.join(" ")))
+        .collect();
+    if exes.is_empty() {
+        bail!("`cargo {}` produced no executable", args.join(" "));
+    }
+    Ok(exes)
 }
 
 fn reproduce_tables(rest: &[&str]) -> Result<()> {

@@ -29,6 +29,10 @@ pub type WgpuBackend = burn::backend::Wgpu<f32>;
 /// CUDA backend with kernel fusion and autotune, f32 (linear algebra, reference runs).
 #[cfg(feature = "cuda")]
 pub type CudaBackend = burn::backend::Cuda<f32>;
+/// CUDA without kernel fusion (f32): a diagnostic twin of [`CudaBackend`] for isolating
+/// fusion bugs; several times slower.
+#[cfg(feature = "cuda")]
+pub type CudaUnfusedBackend = burn_cubecl::CubeBackend<cubecl::cuda::CudaRuntime, f32, i32, u8>;
 /// CUDA backend in bf16: the training precision on GPUs.
 #[cfg(feature = "cuda")]
 pub type CudaBf16Backend = burn::backend::Cuda<burn::tensor::bf16>;

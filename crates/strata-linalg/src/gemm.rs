@@ -3,15 +3,13 @@
 //! burn's CUDA backend autotunes f32 matmuls onto tensor-core kernels that round the inputs
 //! to TF32 (11 significant bits, unit roundoff ≈ 4.9e-4), so a Gram matrix `AᵀA` is only
 //! ~1e-3 accurate — too little for CholeskyQR, projections or GPM energies. [`matmul`]
-//! restores f32 accuracy with the "3×TF32" split: each operand is split exactly as
-//! `x = hi + lo` (Veltkamp: `c = (2¹³+1)·x`, `hi = c − (c − x)`, 11 bits in `hi`, `lo = x − hi`),
-//! and `AB ≈ hi_A·hi_B + hi_A·lo_B + lo_A·hi_B` (the dropped `lo·lo` term is ~2⁻²⁴ relative).
-//! Three GEMMs instead of one, only where the backend needs it.
-//!
-//! The split relies on `c − (c − x)` being evaluated exactly as written; a GPU compiler that
-//! contracts it into a fused multiply-add breaks it. The default on GPUs is therefore
-//! [`GemmPrecision::F64`]: operands cast to f64, one f64 GEMM (no tensor-core rounding),
-//! the result cast back — exact to f32 and, at the sizes linalg uses, cheap.
+//! restores f32 accuracy by splitting each operand into three pieces that TF32 holds exactly:
+//! `x = x₁ + x₂ + x₃`, `x₁ = bf16(x)`, `x₂ = bf16(x − x₁)`, `x₃ = x − x₁ − x₂` (8 + 8 + 8 bits,
+//! each exact in TF32's 11), and keeping the six products down to ~2⁻²⁴ relative:
+//! `AB ≈ A₁B₁ + (A₁B₂ + A₂B₁) + (A₂B₂ + A₁B₃ + A₃B₁)`. The pieces come from rounding
+//! conversions, which a GPU compiler cannot contract into FMAs (unlike a Veltkamp split
+//! `c − (c − x)`, which NVRTC's default `--fmad=true` may silently undo inside fused kernels).
+//! Six tensor-core GEMMs still beat one f64 GEMM by ~10× on an H100 (docs/benchmarks.md).
 
 use burn::tensor::{DType, FloatDType, Tensor, backend::Backend};
 
@@ -20,36 +18,35 @@ use burn::tensor::{DType, FloatDType, Tensor, backend::Backend};
 pub enum GemmPrecision {
     /// One native GEMM (the backend's f32 GEMM is exact f32, e.g. ndarray on the CPU).
     Native,
-    /// Three GEMMs on Veltkamp-split operands.
-    SplitTf32,
-    /// One GEMM in f64 on f64 copies of the operands (the GPU default).
+    /// Six GEMMs on bf16-exact operand pieces (the GPU default).
+    Bf16x3,
+    /// One GEMM in f64 on f64 copies of the operands (exact, but slow on cubecl).
     F64,
 }
 
-/// Veltkamp's splitting constant for binary32 → 11 + 13 bits: `2¹³ + 1`.
-const VELTKAMP: f64 = 8193.0;
-
 impl GemmPrecision {
     /// The policy for a backend: `STRATA_GEMM_PRECISION=native|split|f64` if set; otherwise
-    /// native on CPU backends (ndarray, flex, candle-cpu) and f64 elsewhere.
+    /// native on CPU backends (ndarray, flex, candle-cpu) and the split elsewhere.
     pub fn for_backend<B: Backend>(device: &B::Device) -> Self {
         match std::env::var("STRATA_GEMM_PRECISION").as_deref() {
             Ok("native") => return Self::Native,
-            Ok("split") => return Self::SplitTf32,
+            Ok("split") => return Self::Bf16x3,
             Ok("f64") => return Self::F64,
             _ => {}
         }
         let name = B::name(device).to_ascii_lowercase();
-        if ["ndarray", "flex", "cpu"].iter().any(|cpu| name.contains(cpu)) { Self::Native } else { Self::F64 }
+        if ["ndarray", "flex", "cpu"].iter().any(|cpu| name.contains(cpu)) { Self::Native } else { Self::Bf16x3 }
     }
 }
 
-/// Splits `x = hi + lo` exactly, `hi` with at most 11 significant bits (TF32-representable).
-pub fn split_tf32<B: Backend, const D: usize>(x: Tensor<B, D>) -> (Tensor<B, D>, Tensor<B, D>) {
-    let c = x.clone() * VELTKAMP;
-    let hi = c.clone() - (c - x.clone());
-    let lo = x - hi.clone();
-    (hi, lo)
+/// `x = x₁ + x₂ + x₃` with every piece holding at most 8 significant bits (bf16-exact).
+pub fn split_bf16x3<B: Backend, const D: usize>(x: Tensor<B, D>) -> [Tensor<B, D>; 3] {
+    let round = |t: Tensor<B, D>| t.cast(FloatDType::BF16).cast(FloatDType::F32);
+    let x1 = round(x.clone());
+    let r = x - x1.clone();
+    let x2 = round(r.clone());
+    let x3 = r - x2.clone();
+    [x1, x2, x3]
 }
 
 /// `a·b` with the given precision policy.
@@ -60,10 +57,12 @@ pub fn matmul_with<B: Backend>(a: Tensor<B, 2>, b: Tensor<B, 2>, precision: Gemm
     if precision == GemmPrecision::F64 {
         return a.cast(FloatDType::F64).matmul(b.cast(FloatDType::F64)).cast(FloatDType::F32);
     }
-    let (ah, al) = split_tf32(a);
-    let (bh, bl) = split_tf32(b);
-    let small = ah.clone().matmul(bl) + al.matmul(bh.clone());
-    ah.matmul(bh) + small
+    let [a1, a2, a3] = split_bf16x3(a);
+    let [b1, b2, b3] = split_bf16x3(b);
+    // Smallest terms first.
+    let small = a2.clone().matmul(b2.clone()) + a1.clone().matmul(b3) + a3.matmul(b1.clone());
+    let middle = a1.clone().matmul(b2) + a2.matmul(b1.clone());
+    a1.matmul(b1) + (middle + small)
 }
 
 /// `a·b` in f32 accuracy on every backend (see the module docs).
@@ -74,47 +73,65 @@ pub fn matmul<B: Backend>(a: Tensor<B, 2>, b: Tensor<B, 2>) -> Tensor<B, 2> {
 
 #[cfg(test)]
 mod tests {
-    /// Rounds to `bits` significant bits (round to nearest), emulating a TF32 operand.
-    fn round_bits(x: f32, bits: i32) -> f64 {
+    use super::*;
+
+    /// Rounds to `bits` significant bits (round to nearest), emulating a low-precision operand.
+    fn round_bits(x: f64, bits: i32) -> f64 {
         if x == 0.0 {
             return 0.0;
         }
-        let e = (x.abs() as f64).log2().floor() as i32;
+        let e = x.abs().log2().floor() as i32;
         let scale = 2f64.powi(bits - 1 - e);
-        (x as f64 * scale).round() / scale
-    }
-
-    /// The split in f32 arithmetic, as the device computes it.
-    fn split(x: f32) -> (f32, f32) {
-        let c = x * 8193.0;
-        let hi = c - (c - x);
-        (hi, x - hi)
+        (x * scale).round() / scale
     }
 
     #[test]
-    fn split_products_reach_f32_accuracy_under_emulated_tf32() {
+    fn bf16x3_products_reach_f32_accuracy_under_emulated_tf32() {
         let a: Vec<f32> = crate::random::gaussian_vec(64 * 48, 1);
         let b: Vec<f32> = crate::random::gaussian_vec(48 * 32, 2);
+        let split = |x: f32| {
+            let x1 = half::bf16::from_f32(x).to_f32();
+            let r = x - x1;
+            let x2 = half::bf16::from_f32(r).to_f32();
+            [x1, x2, r - x2]
+        };
         let (mut err_naive, mut err_split, mut scale): (f64, f64, f64) = (0.0, 0.0, 0.0);
         for i in 0..64 {
             for j in 0..32 {
-                let (mut exact, mut naive, mut split_sum) = (0.0f64, 0.0f64, 0.0f64);
+                let (mut exact, mut naive, mut sum) = (0.0f64, 0.0f64, 0.0f64);
                 for k in 0..48 {
                     let (x, y) = (a[i * 48 + k], b[k * 32 + j]);
                     exact += x as f64 * y as f64;
-                    naive += round_bits(x, 11) * round_bits(y, 11);
-                    let ((xh, xl), (yh, yl)) = (split(x), split(y));
-                    // hi parts must already be TF32-exact; lo parts get rounded by the hardware.
-                    assert_eq!(round_bits(xh, 11), xh as f64);
-                    assert_eq!(xh + xl, x, "split must be exact");
-                    split_sum += xh as f64 * yh as f64 + xh as f64 * round_bits(yl, 11) + round_bits(xl, 11) * yh as f64;
+                    naive += round_bits(x as f64, 11) * round_bits(y as f64, 11);
+                    let (xs, ys) = (split(x), split(y));
+                    assert_eq!(xs[0] + xs[1] + xs[2], x, "split must be exact");
+                    for p in xs.iter().chain(&ys) {
+                        assert_eq!(round_bits(*p as f64, 11), *p as f64, "piece {p} is not TF32-exact");
+                    }
+                    let t = |u: usize, v: usize| xs[u] as f64 * ys[v] as f64;
+                    sum += t(0, 0) + t(0, 1) + t(1, 0) + t(1, 1) + t(0, 2) + t(2, 0);
                 }
                 scale = scale.max(exact.abs());
                 err_naive = err_naive.max((naive - exact).abs());
-                err_split = err_split.max((split_sum - exact).abs());
+                err_split = err_split.max((sum - exact).abs());
             }
         }
         assert!(err_naive / scale > 1e-4, "TF32 emulation should lose accuracy: {}", err_naive / scale);
         assert!(err_split / scale < 1e-6, "split product error {}", err_split / scale);
+    }
+
+    #[test]
+    fn every_policy_agrees_on_the_cpu() {
+        type B = burn::backend::NdArray<f32>;
+        let device = Default::default();
+        let a = crate::random::gaussian::<B>(40, 30, 3, &device);
+        let b = crate::random::gaussian::<B>(30, 20, 4, &device);
+        let base: Vec<f32> = matmul_with(a.clone(), b.clone(), GemmPrecision::Native).into_data().iter::<f32>().collect();
+        // ndarray holds no bf16 tensors: Bf16x3 is checked by the emulation test above and on GPUs.
+        for p in [GemmPrecision::F64] {
+            let got: Vec<f32> = matmul_with(a.clone(), b.clone(), p).into_data().iter::<f32>().collect();
+            let err = got.iter().zip(&base).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+            assert!(err < 1e-4, "{p:?}: {err}");
+        }
     }
 }

@@ -88,12 +88,10 @@ impl GpmBasis {
         self.rank >= self.dim
     }
 
-    /// The basis as a `d×k` tensor (`k` may be 0; the projections treat that as the zero subspace).
-    pub fn to_tensor<B: Backend>(&self, device: &B::Device) -> Tensor<B, 2> {
-        if self.rank == 0 {
-            return Tensor::zeros([self.dim, 0], device);
-        }
-        Tensor::from_data(TensorData::new(self.data.clone(), [self.dim, self.rank]), device)
+    /// The basis as a `d×k` tensor, or `None` while it is empty (GPU backends cannot hold
+    /// zero-sized tensors).
+    pub fn to_tensor<B: Backend>(&self, device: &B::Device) -> Option<Tensor<B, 2>> {
+        (self.rank > 0).then(|| Tensor::from_data(TensorData::new(self.data.clone(), [self.dim, self.rank]), device))
     }
 
     /// Host copy of the basis (`d×k`, f64).
@@ -128,13 +126,13 @@ impl GpmBasis {
         if total == 0.0 {
             return Ok(result);
         }
-        let (captured, residual) = if self.rank == 0 {
-            (0.0, r.clone())
-        } else {
-            let m = self.to_tensor::<B>(&device);
+        let (captured, residual) = match self.to_tensor::<B>(&device) {
+            None => (0.0, r.clone()),
+            Some(m) => {
             let coeff = matmul(m.clone().transpose(), r.clone());
             let captured: f64 = coeff.clone().powf_scalar(2.0).sum().into_scalar().elem();
             (captured, r.clone() - matmul(m, coeff))
+            }
         };
         result.captured_before = captured / total;
         result.captured_after = result.captured_before;

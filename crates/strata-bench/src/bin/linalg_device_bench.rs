@@ -81,7 +81,8 @@ fn run<B: Backend>(args: &Args, device: B::Device, name: &str) -> Result<()> {
             for &k in &ks {
                 let s = spectrum(spec, p, k)?;
                 let s_t = Tensor::<B, 2>::from_data(TensorData::new(s, [1, p]), &device);
-                let a = (u.clone() * s_t).matmul(v.clone().transpose());
+                // Accurate GEMM: a TF32 product would perturb A's singular vectors by ~1e-3.
+                let a = strata_linalg::matmul(u.clone() * s_t, v.clone().transpose());
                 let truth = u.clone().slice([0..m, 0..k]);
                 let rsvd = RandomizedSvd { oversample: args.oversample, power_iters: args.power_iters, seed: 7 };
                 let mut times = Vec::new();
@@ -119,7 +120,7 @@ fn gemm_microbench<B: Backend>(a: &Tensor<B, 2>, b: &Tensor<B, 2>) {
     let device = a.device();
     let [m, p] = a.dims();
     let _ = b;
-    for policy in [GemmPrecision::Native, GemmPrecision::SplitTf32, GemmPrecision::F64] {
+    for policy in [GemmPrecision::Native, GemmPrecision::Bf16x3, GemmPrecision::F64] {
         let mut best = f64::INFINITY;
         let mut first = 0.0;
         for rep in 0..4 {

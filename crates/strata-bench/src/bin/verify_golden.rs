@@ -17,6 +17,9 @@ struct Args {
     /// ndarray, wgpu or cuda.
     #[arg(long, default_value = "cuda")]
     device: String,
+    /// With `--device cuda`: run without kernel fusion (diagnostics).
+    #[arg(long)]
+    unfused: bool,
     /// Directory holding one sub-directory per fixture.
     #[arg(long, default_value = "crates/strata-models/tests/fixtures/golden")]
     dir: PathBuf,
@@ -44,5 +47,12 @@ fn run<B: Backend>(args: &Args, device: B::Device, kind: &str) -> Result<()> {
 fn main() -> Result<()> {
     let args = Args::parse();
     let kind = args.device.parse::<DeviceKind>()?.ensure_compiled()?;
+    if args.unfused {
+        #[cfg(feature = "cuda")]
+        if kind == DeviceKind::Cuda {
+            return run::<strata_backend::CudaUnfusedBackend>(&args, Default::default(), "cuda-unfused");
+        }
+        bail!("--unfused needs --device cuda");
+    }
     with_backend!(kind, |B, device| run::<B>(&args, device, &kind.to_string()), else |k| bail!("backend {k} is not compiled in"))
 }

@@ -43,6 +43,7 @@ fn old_inputs_fully_inside_basis_add_nothing_and_rank_is_capped() {
     let d = 6;
     let r = gaussian(d, 3, 1);
     let mut basis = GpmBasis::new(d);
+    assert!(basis.to_tensor::<B>(&device()).is_none(), "an empty basis has no tensor");
     let first = basis.update(&tensor(&r), 0.999).unwrap();
     assert!(first.added >= 1 && first.added <= 3);
     let again = basis.update(&tensor(&r), 0.999).unwrap();
@@ -65,8 +66,8 @@ fn covariance_representation_and_wide_representation_agree_in_span() {
     from_c.update(&tensor(&cov), 0.9999).unwrap();
     assert_eq!(from_x.rank(), 3);
     assert_eq!(from_c.rank(), 3);
-    let bx = from_x.to_tensor::<B>(&device());
-    let bc = from_c.to_tensor::<B>(&device());
+    let bx = from_x.to_tensor::<B>(&device()).unwrap();
+    let bc = from_c.to_tensor::<B>(&device()).unwrap();
     assert!(subspace_error(&bx, &bc).unwrap() < 1e-3);
     assert!(subspace_sin(&u, &dmatrix(&bx)) < 1e-3);
 }
