@@ -9,7 +9,12 @@
 //! `AB ≈ A₁B₁ + (A₁B₂ + A₂B₁) + (A₂B₂ + A₁B₃ + A₃B₁)`. The pieces come from rounding
 //! conversions, which a GPU compiler cannot contract into FMAs (unlike a Veltkamp split
 //! `c − (c − x)`, which NVRTC's default `--fmad=true` may silently undo inside fused kernels).
-//! Six tensor-core GEMMs still beat one f64 GEMM by ~10× on an H100 (docs/benchmarks.md).
+//!
+//! Measured on an H100 (docs/benchmarks.md, 2026-11-22): burn's kernel fusion does not keep
+//! the `f32 → bf16 → f32` round trip (thin QR of a 4096² Gaussian fell back to Householder
+//! with the split, while f64 products kept CholeskyQR2), so the GPU default is
+//! [`GemmPrecision::F64`]: exact, ~100× slower than a TF32 GEMM on cubecl, still fast
+//! enough for linalg-sized products. `Bf16x3` stays available for backends that honour casts.
 
 use burn::tensor::{DType, FloatDType, Tensor, backend::Backend};
 
@@ -18,15 +23,15 @@ use burn::tensor::{DType, FloatDType, Tensor, backend::Backend};
 pub enum GemmPrecision {
     /// One native GEMM (the backend's f32 GEMM is exact f32, e.g. ndarray on the CPU).
     Native,
-    /// Six GEMMs on bf16-exact operand pieces (the GPU default).
+    /// Six GEMMs on bf16-exact operand pieces (needs a backend whose fusion keeps casts).
     Bf16x3,
-    /// One GEMM in f64 on f64 copies of the operands (exact, but slow on cubecl).
+    /// One GEMM in f64 on f64 copies of the operands (the GPU default; exact, slow on cubecl).
     F64,
 }
 
 impl GemmPrecision {
     /// The policy for a backend: `STRATA_GEMM_PRECISION=native|split|f64` if set; otherwise
-    /// native on CPU backends (ndarray, flex, candle-cpu) and the split elsewhere.
+    /// native on CPU backends (ndarray, flex, candle-cpu) and f64 elsewhere.
     pub fn for_backend<B: Backend>(device: &B::Device) -> Self {
         match std::env::var("STRATA_GEMM_PRECISION").as_deref() {
             Ok("native") => return Self::Native,
@@ -35,7 +40,7 @@ impl GemmPrecision {
             _ => {}
         }
         let name = B::name(device).to_ascii_lowercase();
-        if ["ndarray", "flex", "cpu"].iter().any(|cpu| name.contains(cpu)) { Self::Native } else { Self::Bf16x3 }
+        if ["ndarray", "flex", "cpu"].iter().any(|cpu| name.contains(cpu)) { Self::Native } else { Self::F64 }
     }
 }
 
