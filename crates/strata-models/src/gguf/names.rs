@@ -125,22 +125,18 @@ fn check_rows(shape: &[usize], len: usize, n_head: usize) -> Result<(usize, usiz
     Ok((rows / n_head, row_len))
 }
 
-/// llama.cpp's permutation (HF rotate-half → GGUF interleaved):
-/// `w.reshape(n_head, 2, D/2, ..).swapaxes(1, 2).reshape(w.shape)` over the rows of `data`
-/// (row-major, `shape[0]` rows). Used to build test fixtures.
-pub fn permute_qk_rows(
-    data: &[f32],
-    shape: &[usize],
-    n_head: usize,
-) -> Result<Vec<f32>, DataError> {
+/// Moves Q/K rows between the two RoPE layouts: rotate-half row `h·D + s·D/2 + i` ↔
+/// interleaved row `h·D + 2i + s`. `to_interleaved` picks the direction.
+fn move_qk_rows(data: &[f32], shape: &[usize], n_head: usize, to_interleaved: bool) -> Result<Vec<f32>, DataError> {
     let (head_dim, row_len) = check_rows(shape, data.len(), n_head)?;
     let half = head_dim / 2;
     let mut out = vec![0.0; data.len()];
     for h in 0..n_head {
         for i in 0..half {
             for s in 0..2 {
-                let dst = (h * head_dim + 2 * i + s) * row_len;
-                let src = (h * head_dim + s * half + i) * row_len;
+                let interleaved = (h * head_dim + 2 * i + s) * row_len;
+                let rotate_half = (h * head_dim + s * half + i) * row_len;
+                let (dst, src) = if to_interleaved { (interleaved, rotate_half) } else { (rotate_half, interleaved) };
                 out[dst..dst + row_len].copy_from_slice(&data[src..src + row_len]);
             }
         }
@@ -148,27 +144,18 @@ pub fn permute_qk_rows(
     Ok(out)
 }
 
+/// llama.cpp's permutation (HF rotate-half → GGUF interleaved):
+/// `w.reshape(n_head, 2, D/2, ..).swapaxes(1, 2).reshape(w.shape)` over the rows of `data`
+/// (row-major, `shape[0]` rows). Used to build test fixtures.
+pub fn permute_qk_rows(data: &[f32], shape: &[usize], n_head: usize) -> Result<Vec<f32>, DataError> {
+    move_qk_rows(data, shape, n_head, true)
+}
+
 /// Inverse of [`permute_qk_rows`] (GGUF interleaved → HF rotate-half): HF row
 /// `h·D + s·D/2 + i` ← GGUF row `h·D + 2i + s`. `n_head` is the head count for Q and the
 /// KV-head count for K.
-pub fn unpermute_qk_rows(
-    data: &[f32],
-    shape: &[usize],
-    n_head: usize,
-) -> Result<Vec<f32>, DataError> {
-    let (head_dim, row_len) = check_rows(shape, data.len(), n_head)?;
-    let half = head_dim / 2;
-    let mut out = vec![0.0; data.len()];
-    for h in 0..n_head {
-        for i in 0..half {
-            for s in 0..2 {
-                let src = (h * head_dim + 2 * i + s) * row_len;
-                let dst = (h * head_dim + s * half + i) * row_len;
-                out[dst..dst + row_len].copy_from_slice(&data[src..src + row_len]);
-            }
-        }
-    }
-    Ok(out)
+pub fn unpermute_qk_rows(data: &[f32], shape: &[usize], n_head: usize) -> Result<Vec<f32>, DataError> {
+    move_qk_rows(data, shape, n_head, false)
 }
 
 /// A dequantized tensor under its Hugging Face name, in HF layout.
