@@ -14,17 +14,10 @@ use strata_adapters::{AdaptableModel, AdaptedLinear, AdapterContext, LinearName,
 use crate::batch::TokenBatch;
 use crate::config::DecoderConfig;
 use crate::error::Result;
-use crate::layers::{RmsNorm, apply_rope, attention, attention_bias, ids_tensor, repeat_kv, rope_tables};
+use crate::layers::{RmsNorm, apply_rope, attention, attention_bias, ids_tensor, merge_heads, repeat_kv, rope_tables, split_heads};
 use crate::weights::Loader;
 
-/// Cached keys and values of one layer: `[batch, kv_heads, past, head_dim]`.
-#[derive(Debug, Clone, Default)]
-pub struct LayerKv<B: Backend> {
-    /// Keys after RoPE.
-    pub k: Option<Tensor<B, 4>>,
-    /// Values.
-    pub v: Option<Tensor<B, 4>>,
-}
+pub use crate::layers::LayerKv;
 
 /// The KV cache of a whole decoder.
 #[derive(Debug, Clone)]
@@ -70,28 +63,18 @@ pub struct DecoderAttention<B: Backend> {
 }
 
 impl<B: Backend> DecoderAttention<B> {
-    fn split_heads(x: Tensor<B, 3>, heads: usize, head_dim: usize) -> Tensor<B, 4> {
-        let [b, s, _] = x.dims();
-        x.reshape([b, s, heads, head_dim]).swap_dims(1, 2)
-    }
-
     /// `x: [b, s, d]` → `[b, s, d]`; appends this call's keys and values to `cache` if given.
     pub fn forward(&self, x: Tensor<B, 3>, rope: &(Tensor<B, 4>, Tensor<B, 4>), bias: &Tensor<B, 4>, cache: Option<&mut LayerKv<B>>, ctx: &AdapterContext<B>) -> Tensor<B, 3> {
-        let [b, s, _] = x.dims();
-        let q = apply_rope(Self::split_heads(self.q_proj.forward(x.clone(), ctx), self.n_heads, self.head_dim), &rope.0, &rope.1);
-        let mut k = apply_rope(Self::split_heads(self.k_proj.forward(x.clone(), ctx), self.n_kv_heads, self.head_dim), &rope.0, &rope.1);
-        let mut v = Self::split_heads(self.v_proj.forward(x, ctx), self.n_kv_heads, self.head_dim);
-        if let Some(cache) = cache {
-            if let (Some(pk), Some(pv)) = (cache.k.take(), cache.v.take()) {
-                k = Tensor::cat(vec![pk, k], 2);
-                v = Tensor::cat(vec![pv, v], 2);
-            }
-            cache.k = Some(k.clone());
-            cache.v = Some(v.clone());
-        }
+        let q = apply_rope(split_heads(self.q_proj.forward(x.clone(), ctx), self.n_heads, self.head_dim), &rope.0, &rope.1);
+        let k = apply_rope(split_heads(self.k_proj.forward(x.clone(), ctx), self.n_kv_heads, self.head_dim), &rope.0, &rope.1);
+        let v = split_heads(self.v_proj.forward(x, ctx), self.n_kv_heads, self.head_dim);
+        let (k, v) = match cache {
+            Some(cache) => cache.append(k, v),
+            None => (k, v),
+        };
         let rep = self.n_heads / self.n_kv_heads;
         let out = attention(q, repeat_kv(k, rep), repeat_kv(v, rep), bias.clone(), 1.0 / (self.head_dim as f64).sqrt());
-        self.o_proj.forward(out.swap_dims(1, 2).reshape([b, s, self.n_heads * self.head_dim]), ctx)
+        self.o_proj.forward(merge_heads(out), ctx)
     }
 }
 

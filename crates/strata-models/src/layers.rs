@@ -114,3 +114,38 @@ pub fn ids_tensor<B: Backend>(ids: &[u32], batch: usize, seq: usize, device: &B:
     let v: Vec<i32> = ids.iter().map(|&i| i as i32).collect();
     Tensor::from_data(TensorData::new(v, [batch, seq]), device)
 }
+
+/// Cached keys and values of one attention layer: `[batch, kv_heads, past, head_dim]`.
+#[derive(Debug, Clone, Default)]
+pub struct LayerKv<B: Backend> {
+    /// Keys (after RoPE where the model uses it).
+    pub k: Option<Tensor<B, 4>>,
+    /// Values.
+    pub v: Option<Tensor<B, 4>>,
+}
+
+impl<B: Backend> LayerKv<B> {
+    /// Appends this step's `k, v` (`[b, h, s, d]`) after the cached ones along the sequence
+    /// axis, stores the result, and returns the full keys and values.
+    pub fn append(&mut self, k: Tensor<B, 4>, v: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 4>) {
+        let (k, v) = match (self.k.take(), self.v.take()) {
+            (Some(pk), Some(pv)) => (Tensor::cat(vec![pk, k], 2), Tensor::cat(vec![pv, v], 2)),
+            _ => (k, v),
+        };
+        self.k = Some(k.clone());
+        self.v = Some(v.clone());
+        (k, v)
+    }
+}
+
+/// `[b, s, heads·d] → [b, heads, s, d]`.
+pub fn split_heads<B: Backend>(x: Tensor<B, 3>, heads: usize, head_dim: usize) -> Tensor<B, 4> {
+    let [b, s, _] = x.dims();
+    x.reshape([b, s, heads, head_dim]).swap_dims(1, 2)
+}
+
+/// `[b, heads, s, d] → [b, s, heads·d]`, the inverse of [`split_heads`].
+pub fn merge_heads<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 3> {
+    let [b, h, s, d] = x.dims();
+    x.swap_dims(1, 2).reshape([b, s, h * d])
+}

@@ -28,7 +28,7 @@ use crate::batch::TokenBatch;
 use crate::config::{T5Config, T5FeedForward};
 use crate::decoder::LayerKv;
 use crate::error::{ModelError, Result};
-use crate::layers::{RmsNorm, attention, attention_bias, gelu_tanh, ids_tensor};
+use crate::layers::{RmsNorm, attention, attention_bias, gelu_tanh, ids_tensor, merge_heads, split_heads};
 use crate::weights::Loader;
 
 /// HF's `T5Attention._relative_position_bucket` for one relative position
@@ -104,29 +104,23 @@ impl<B: Backend> T5Attention<B> {
     }
 
     fn split_heads(&self, x: Tensor<B, 3>) -> Tensor<B, 4> {
-        let [b, s, _] = x.dims();
-        x.reshape([b, s, self.n_heads, self.d_kv]).swap_dims(1, 2)
+        split_heads(x, self.n_heads, self.d_kv)
     }
 
     fn merge(&self, out: Tensor<B, 4>, ctx: &AdapterContext<B>) -> Tensor<B, 3> {
-        let [b, _, s, _] = out.dims();
-        self.o.forward(out.swap_dims(1, 2).reshape([b, s, self.n_heads * self.d_kv]), ctx)
+        self.o.forward(merge_heads(out), ctx)
     }
 
     /// Self-attention of `x: [b, s, d]` with additive `bias` (position bias + masks,
     /// `[b|1, heads|1, s, past+s]`); appends this call's keys and values to `cache` if given.
     pub fn self_attend(&self, x: Tensor<B, 3>, bias: &Tensor<B, 4>, cache: Option<&mut LayerKv<B>>, ctx: &AdapterContext<B>) -> Tensor<B, 3> {
         let q = self.split_heads(self.q.forward(x.clone(), ctx));
-        let mut k = self.split_heads(self.k.forward(x.clone(), ctx));
-        let mut v = self.split_heads(self.v.forward(x, ctx));
-        if let Some(cache) = cache {
-            if let (Some(pk), Some(pv)) = (cache.k.take(), cache.v.take()) {
-                k = Tensor::cat(vec![pk, k], 2);
-                v = Tensor::cat(vec![pv, v], 2);
-            }
-            cache.k = Some(k.clone());
-            cache.v = Some(v.clone());
-        }
+        let k = self.split_heads(self.k.forward(x.clone(), ctx));
+        let v = self.split_heads(self.v.forward(x, ctx));
+        let (k, v) = match cache {
+            Some(cache) => cache.append(k, v),
+            None => (k, v),
+        };
         self.merge(attention(q, k, v, bias.clone(), 1.0), ctx)
     }
 
