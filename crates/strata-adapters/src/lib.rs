@@ -17,11 +17,13 @@
 
 #![warn(missing_docs)]
 
+pub mod capture;
 pub mod context;
 pub mod linear;
 pub mod lora;
 pub mod residual;
 
+pub use capture::{CaptureConfig, CapturedInputs, InputCapture};
 pub use context::AdapterContext;
 pub use linear::{AdaptableModel, AdaptedLinear, LinearName};
 pub use lora::{LoraBranch, LoraConfig};

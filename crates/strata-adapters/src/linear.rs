@@ -6,6 +6,7 @@ use burn::module::{Module, Param};
 use burn::tensor::module::linear;
 use burn::tensor::{Tensor, backend::Backend};
 
+use crate::capture::InputCapture;
 use crate::context::AdapterContext;
 use crate::lora::LoraBranch;
 
@@ -22,12 +23,15 @@ pub struct AdaptedLinear<B: Backend> {
     pub bias: Option<Param<Tensor<B, 1>>>,
     /// LoRA branches, summed.
     pub lora: Vec<LoraBranch<B>>,
+    /// Optional recorder of this layer's inputs (not a parameter; never saved).
+    #[module(skip)]
+    pub capture: Option<InputCapture>,
 }
 
 impl<B: Backend> AdaptedLinear<B> {
     /// A layer from a base weight in burn layout `[d_in, d_out]` and an optional bias.
     pub fn new(weight: Tensor<B, 2>, bias: Option<Tensor<B, 1>>) -> Self {
-        Self { weight: Param::from_tensor(weight), bias: bias.map(Param::from_tensor), lora: Vec::new() }
+        Self { weight: Param::from_tensor(weight), bias: bias.map(Param::from_tensor), lora: Vec::new(), capture: None }
     }
 
     /// Input width `d_in`.
@@ -47,6 +51,9 @@ impl<B: Backend> AdaptedLinear<B> {
 
     /// The full layer for `x: [batch, seq, d_in]`.
     pub fn forward(&self, x: Tensor<B, 3>, ctx: &AdapterContext<B>) -> Tensor<B, 3> {
+        if let Some(capture) = &self.capture {
+            capture.record(&x, ctx.token_mask.as_ref());
+        }
         let mut y = self.forward_base(x.clone());
         for branch in &self.lora {
             let delta = branch.forward(x.clone());

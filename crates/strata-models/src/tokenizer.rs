@@ -124,6 +124,22 @@ impl Tokenizer {
         Ok(Self { inner, bos, eos, pad, vocab_size, source: path.display().to_string() })
     }
 
+    /// A byte-level tokenizer with no merges: ids 0–255 are the bytes, 256 is
+    /// `<|endoftext|>` (EOS and BOS), 257 is `<pad>`. For tiny random models in tests and the
+    /// smoke preset, where no tokenizer file exists.
+    pub fn byte_level() -> Self {
+        let mut vocab = Vocab::default();
+        for b in 0..=255u8 {
+            vocab.insert(gpt2_byte_char(b).to_string(), b as u32);
+        }
+        let bpe = BPE::builder().vocab_and_merges(vocab, Vec::new()).build().expect("a merge-free byte vocabulary is a valid BPE");
+        let mut inner = tokenizers::Tokenizer::new(bpe);
+        inner.with_pre_tokenizer(Some(ByteLevel::new(false, false, false)));
+        inner.with_decoder(Some(ByteLevelDecoder::new(false, false, false)));
+        inner.add_special_tokens(&[AddedToken::from("<|endoftext|>", true), AddedToken::from("<pad>", true)]);
+        Self { inner, bos: Some(256), eos: Some(256), pad: Some(257), vocab_size: 258, source: "byte-level (built in)".into() }
+    }
+
     /// Opens a GGUF file and builds its tokenizer (see [`Tokenizer::from_gguf`]).
     pub fn from_gguf_path(path: impl AsRef<Path>) -> Result<Self> {
         Self::from_gguf(&GgufFile::open(path)?)
@@ -295,6 +311,19 @@ mod tests {
     use crate::gguf::writer::array_of;
     use crate::gguf::{GgmlType, GgufWriter};
 
+    #[test]
+    fn byte_level_round_trips_any_text() {
+        let tok = Tokenizer::byte_level();
+        let text = "Héllo, wörld!\n\tSpaces  and ✓ emoji 🙂";
+        let ids = tok.encode(text, false).unwrap();
+        assert_eq!(ids, text.bytes().map(u32::from).collect::<Vec<_>>());
+        assert_eq!(tok.decode(&ids, true).unwrap(), text);
+        let with_eos = [ids.clone(), vec![256]].concat();
+        assert_eq!(tok.decode(&with_eos, true).unwrap(), text);
+        assert_eq!(tok.encode("<|endoftext|>", false).unwrap(), vec![256]);
+        assert_eq!((tok.eos_id(), tok.pad_id(), tok.vocab_size()), (Some(256), Some(257), 258));
+    }
+
     /// GPT-2 byte-to-unicode of printable ASCII is the identity; space is `Ġ`, `\n` is `Ċ`.
     fn tiny_bpe_file(dir: &Path, pre: &str, add_bos: bool) -> PathBuf {
         let mut tokens: Vec<String> = vec!["<|endoftext|>".into(), "<|im_start|>".into(), "<|im_end|>".into()];
@@ -418,4 +447,15 @@ mod tests {
         let err = Tokenizer::from_file(dir.path().join("missing.json")).unwrap_err().to_string();
         assert!(err.contains("missing.json"), "{err}");
     }
+}
+
+/// GPT-2's printable stand-in for a byte: printable Latin-1 bytes map to themselves, the
+/// others to `U+0100 + n` in byte order.
+fn gpt2_byte_char(b: u8) -> char {
+    let printable = |c: u8| (b'!'..=b'~').contains(&c) || (0xA1..=0xAC).contains(&c) || (0xAE..=0xFF).contains(&c);
+    if printable(b) {
+        return b as char;
+    }
+    let n = (0..b).filter(|&c| !printable(c)).count() as u32;
+    char::from_u32(256 + n).expect("valid code point")
 }
