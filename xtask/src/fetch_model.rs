@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 #[allow(dead_code)]
 mod zoo;
 
-pub use zoo::{ZOO, ZooModel};
+pub use zoo::{ZOO, ZooModel, is_cached_in, model_root};
 
 /// Entry point: `args` are the words after `fetch-model`.
 pub fn run(args: &[&str]) -> Result<()> {

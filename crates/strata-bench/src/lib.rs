@@ -5,6 +5,9 @@
 //! - `src/bin/linalg_device_bench.rs`: randomized SVD on a burn device (CUDA on the GPU
 //!   machine), next to `scripts/bench_linalg_torch.py` for PyTorch on the same GPU.
 //!
-//! The tables harness arrives with the continual-learning engine (issue 4).
+//! - [`reproduce`] and `src/bin/reproduce.rs`: the presets and the table behind
+//!   `cargo xtask reproduce tables`.
+
+pub mod reproduce;
 
 pub use strata_cl;

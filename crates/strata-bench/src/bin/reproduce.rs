@@ -1,0 +1,71 @@
+//! `reproduce --preset NAME [--device ndarray|wgpu|cuda] [--only METHOD,..] [--out DIR]`:
+//! runs a preset's methods (resuming finished or interrupted runs) and writes the table to
+//! `<out>/<preset>/table.{md,json}`. `cargo xtask reproduce tables` builds and runs this.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::backend::Autodiff;
+use clap::Parser;
+use strata_backend::{DeviceKind, with_backend};
+use strata_bench::reproduce::{markdown, preset, table};
+use strata_cl::checkpoint::write_atomic;
+use strata_cl::{RunOptions, RunResults, run};
+
+#[derive(Parser)]
+#[command(about = "Reproduce the papers' tables with one preset of runs")]
+struct Args {
+    /// smoke, quick or full.
+    #[arg(long, default_value = "quick")]
+    preset: String,
+    /// ndarray, wgpu or cuda (default: the most capable compiled one).
+    #[arg(long)]
+    device: Option<String>,
+    /// Run only these methods (display names, comma-separated, case-insensitive).
+    #[arg(long)]
+    only: Option<String>,
+    /// Output root.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let kind = match &args.device {
+        Some(d) => d.parse::<DeviceKind>()?.ensure_compiled()?,
+        None => DeviceKind::best_compiled(),
+    };
+    let preset = preset(&args.preset, &args.out)?;
+    let only: Option<Vec<String>> = args.only.as_ref().map(|o| o.split(',').map(|s| s.trim().to_lowercase()).collect());
+    let device_name = format!("{kind} ({})", std::env::var("STRATA_DEVICE_NAME").unwrap_or_else(|_| format!("{} CPU threads", std::thread::available_parallelism().map_or(1, |n| n.get()))));
+    let start = Instant::now();
+    let mut results: Vec<(PathBuf, RunResults)> = Vec::new();
+    let mut style = String::new();
+    for cfg in &preset.runs {
+        if let Some(only) = &only {
+            if !only.contains(&cfg.method.display_name().to_lowercase()) {
+                continue;
+            }
+        }
+        eprintln!("== {} ({})", cfg.method.display_name(), cfg.name);
+        let options = RunOptions { resume: true, device: device_name.clone(), ..RunOptions::default() };
+        let t = Instant::now();
+        let res = with_backend!(kind, |B, device| run::<Autodiff<B>>(cfg, &device, &options), else |k| bail!("backend {k} is not compiled in"))
+            .with_context(|| format!("run {}", cfg.name))?;
+        eprintln!("== {} done in {:.0} s: AA {:.2}", cfg.method.display_name(), t.elapsed().as_secs_f64(), res.summary.map_or(f64::NAN, |s| s.aa));
+        style = res.prompt_style.clone();
+        results.push((cfg.output_dir.join(&cfg.name), res));
+    }
+    if results.is_empty() {
+        bail!("no method of preset `{}` matches --only", preset.name);
+    }
+    let rows = table(&results);
+    let md = markdown(&preset, &rows, &device_name, &style);
+    let dir = args.out.join(preset.name);
+    write_atomic(&dir.join("table.md"), md.as_bytes())?;
+    write_atomic(&dir.join("table.json"), &serde_json::to_vec_pretty(&rows)?)?;
+    println!("{md}");
+    eprintln!("preset {} finished in {:.0} s; table in {}", preset.name, start.elapsed().as_secs_f64(), dir.join("table.md").display());
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! The paper-table harness: presets of runs (one per method, same data, same model) and the
+//! table of AA / BWT / FT / FWT they produce.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+use strata_cl::config::{DataConfig, EvalConfig, ModelSpec, OptimConfig, TinyModel};
+use strata_cl::methods::LoraSettings;
+use strata_cl::methods::ewc::EwcConfig;
+use strata_cl::methods::replay::ReplayConfig;
+use strata_cl::{MethodConfig, RunConfig, RunResults};
+
+/// A named set of runs.
+#[derive(Debug, Clone)]
+pub struct Preset {
+    /// `smoke`, `quick` or `full`.
+    pub name: &'static str,
+    /// What it is for, in one line.
+    pub about: &'static str,
+    /// One configuration per method.
+    pub runs: Vec<RunConfig>,
+}
+
+/// Learning rates (not tuned on test data): full fine-tuning and adapter methods.
+#[derive(Debug, Clone, Copy)]
+struct Rates {
+    full: f64,
+    adapter: f64,
+}
+
+fn methods(lora: &LoraSettings) -> Vec<(MethodConfig, bool)> {
+    // (method, trains all weights?)
+    vec![
+        (MethodConfig::SeqFt, true),
+        (MethodConfig::SeqLora { lora: lora.clone() }, false),
+        (MethodConfig::IncLora { lora: lora.clone() }, false),
+        (MethodConfig::Replay(ReplayConfig::default()), true),
+        (MethodConfig::Ewc(EwcConfig::default()), true),
+        (MethodConfig::Mtl { lora: lora.clone() }, false),
+        (MethodConfig::PerTaskFt { lora: lora.clone() }, false),
+    ]
+}
+
+fn runs(preset: &str, base: RunConfig, lora: &LoraSettings, rates: Rates) -> Vec<RunConfig> {
+    methods(lora)
+        .into_iter()
+        .map(|(method, full)| {
+            let mut cfg = base.clone();
+            cfg.name = format!("{preset}/{}", method.display_name().to_lowercase().replace(['(', ')'], "-").trim_end_matches('-'));
+            cfg.optim.lr = if full { rates.full } else { rates.adapter };
+            cfg.method = method;
+            cfg
+        })
+        .collect()
+}
+
+/// The presets.
+pub fn preset(name: &str, output_dir: &Path) -> Result<Preset> {
+    let lora = LoraSettings::default();
+    Ok(match name {
+        "smoke" => {
+            let base = RunConfig {
+                seed: 42,
+                model: ModelSpec::Tiny(TinyModel::default()),
+                data: DataConfig { order: "standard-1".into(), max_tasks: Some(3), train_per_task: Some(16), test_per_task: Some(8), max_source_len: 96, ..DataConfig::default() },
+                optim: OptimConfig { batch_size: 8, epochs: 1, ..OptimConfig::default() },
+                eval: EvalConfig { batch_size: 8, max_new_tokens: Some(6) },
+                output_dir: output_dir.to_path_buf(),
+                ..RunConfig::default()
+            };
+            Preset { name: "smoke", about: "tiny random model, 3 tasks × 16 examples: checks the pipeline in seconds (numbers are meaningless)", runs: runs("smoke", base, &lora, Rates { full: 1e-3, adapter: 1e-2 }) }
+        }
+        "quick" => {
+            let base = RunConfig {
+                seed: 42,
+                model: ModelSpec::Pretrained("smollm2-135m".into()),
+                data: DataConfig { order: "standard-1".into(), train_per_task: Some(160), test_per_task: Some(48), max_source_len: 128, ..DataConfig::default() },
+                optim: OptimConfig { batch_size: 8, epochs: 1, warmup_ratio: 0.1, ..OptimConfig::default() },
+                eval: EvalConfig { batch_size: 16, max_new_tokens: Some(8) },
+                output_dir: output_dir.to_path_buf(),
+                ..RunConfig::default()
+            };
+            Preset { name: "quick", about: "SmolLM2-135M, Standard order 1, 160 train / 48 test examples per task, CPU", runs: runs("quick", base, &lora, Rates { full: 5e-5, adapter: 1e-3 }) }
+        }
+        "full" => {
+            let base = RunConfig {
+                seed: 42,
+                model: ModelSpec::Pretrained("smollm2-135m".into()),
+                data: DataConfig { order: "standard-1".into(), train_per_task: Some(1000), test_per_task: Some(500), max_source_len: 256, ..DataConfig::default() },
+                optim: OptimConfig { batch_size: 16, epochs: 1, warmup_ratio: 0.05, ..OptimConfig::default() },
+                eval: EvalConfig { batch_size: 64, max_new_tokens: Some(8) },
+                output_dir: output_dir.to_path_buf(),
+                ..RunConfig::default()
+            };
+            Preset { name: "full", about: "SmolLM2-135M, Standard order 1, 1000 train / 500 test per task (GPU)", runs: runs("full", base, &lora, Rates { full: 5e-5, adapter: 1e-3 }) }
+        }
+        other => bail!("unknown preset `{other}`: expected smoke, quick or full"),
+    })
+}
+
+/// One line of the table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableRow {
+    /// Method.
+    pub method: String,
+    /// AA.
+    pub aa: f64,
+    /// BWT (None for joint training).
+    pub bwt: Option<f64>,
+    /// FT.
+    pub ft: Option<f64>,
+    /// FWT against PerTaskFT's diagonal (single-task LoRA fine-tuning), when it ran.
+    pub fwt: Option<f64>,
+    /// Trainable parameters of the last task.
+    pub trainable_params: usize,
+    /// Wall seconds of the run.
+    pub seconds: f64,
+    /// Where the run's files are.
+    pub dir: PathBuf,
+}
+
+/// The table over finished runs; FWT uses PerTaskFT's diagonal as the single-task scores.
+pub fn table(results: &[(PathBuf, RunResults)]) -> Vec<TableRow> {
+    let single: Option<Vec<f64>> = results.iter().find(|(_, r)| r.method == "PerTaskFT").map(|(_, r)| (0..r.matrix.rows.len()).map(|i| r.matrix.get(i, i)).collect());
+    results
+        .iter()
+        .map(|(dir, r)| {
+            let s = if r.joint { r.summary } else { r.matrix.summary(single.as_deref()) };
+            let s = s.expect("a finished run has a summary");
+            TableRow { method: r.method.clone(), aa: s.aa, bwt: s.bwt, ft: s.ft, fwt: if r.joint { None } else { s.fwt }, trainable_params: r.records.last().map_or(0, |x| x.trainable_params), seconds: r.seconds, dir: dir.clone() }
+        })
+        .collect()
+}
+
+/// The table as Markdown.
+pub fn markdown(preset: &Preset, rows: &[TableRow], device: &str, prompt_style: &str) -> String {
+    let f = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.2}"));
+    let mut s = format!("# strata reproduce tables — preset `{}`\n\n{}\n\n- device: {device}\n- prompt style: {prompt_style}\n- commit: {}\n\n", preset.name, preset.about, strata_cl::results::git_commit());
+    s.push_str("| method | AA | BWT | FT | FWT | trainable params | time (s) |\n|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        let _ = writeln!(s, "| {} | {:.2} | {} | {} | {} | {} | {:.0} |", r.method, r.aa, f(r.bwt), f(r.ft), f(r.fwt), r.trainable_params, r.seconds);
+    }
+    s.push_str("\nAA, BWT, FT in percentage points over per-task scores (exact match / ROUGE-L); FWT relative to PerTaskFT's diagonal. MTL trains jointly (no BWT/FT).\n");
+    s
+}
