@@ -189,13 +189,16 @@ fn fold_recovers_the_weight_and_refactorizes() {
 #[test]
 #[ignore]
 fn osft_forward_timings() {
+    // Best of `reps` (ms): the machine is shared, the minimum is the least disturbed run.
     fn time<F: FnMut()>(reps: usize, mut f: F) -> f64 {
         f();
-        let start = Instant::now();
-        for _ in 0..reps {
-            f();
-        }
-        start.elapsed().as_secs_f64() * 1e3 / reps as f64
+        (0..reps)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed().as_secs_f64() * 1e3
+            })
+            .fold(f64::INFINITY, f64::min)
     }
     let device = Default::default();
     for (d_in, d_out) in [(576, 576), (576, 1536)] {
@@ -206,18 +209,18 @@ fn osft_forward_timings() {
         eprintln!("{d_in}x{d_out}: decompose (exact host SVD, k = n/2) {svd_ms:.1} ms");
         for rows in [64, 512] {
             let x = gaussian::<Inner>(rows, d_in, 2, &device);
-            let dense = time(10, || {
+            let dense = time(20, || {
                 let _ = values(x.clone().matmul(w.clone()));
             });
             let mut line = format!("  N = {rows:4}: dense {dense:7.2} ms");
             for mode in [OsftForward::Rebuild, OsftForward::Factored] {
                 let f = f.clone().with_mode(mode);
-                let fwd = time(10, || {
+                let fwd = time(20, || {
                     let _ = values(f.forward(x.clone()));
                 });
                 let fa: SvdFactors<B> = SvdFactors::decompose(&Tensor::from_inner(w.clone()), d_in.min(d_out) / 2).unwrap().with_mode(mode);
                 let xa = Tensor::<B, 2>::from_inner(x.clone());
-                let train = time(5, || {
+                let train = time(10, || {
                     let grads = fa.forward(xa.clone()).powi_scalar(2).mean().backward();
                     let _ = values(fa.u_l.grad(&grads).unwrap());
                 });
@@ -226,4 +229,16 @@ fn osft_forward_timings() {
             eprintln!("{line}");
         }
     }
+}
+
+/// Exact host SVD of the largest layer size the docs call fine (2048×8192).
+/// `cargo test -p strata-adapters --lib osft_decompose_large_timing -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn osft_decompose_large_timing() {
+    let w = gaussian::<Inner>(2048, 8192, 1, &Default::default());
+    let start = Instant::now();
+    let f = SvdFactors::decompose(&w, 1024).unwrap();
+    eprintln!("2048x8192: decompose {:.1} s", start.elapsed().as_secs_f64());
+    assert!(rel_err(f.dense_weight(), w) < 1e-5);
 }

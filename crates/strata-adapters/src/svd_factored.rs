@@ -89,9 +89,10 @@ impl<B: Backend> SvdFactors<B> {
     ///
     /// Always an exact thin SVD on the host in f64 (faer), `O(d_in·d_out·n)` flops: OSFT
     /// needs the *whole* spectrum (the trainable part is the complement of the top-k), which
-    /// a randomized top-k SVD does not give. Fine up to 2048×8192 (a few seconds to tens of
-    /// seconds on a small host); for larger layers it is still exact, only slower — the
-    /// factorisation runs once per layer per task.
+    /// a randomized top-k SVD does not give. Measured on a shared 2-core CPU: 576×576 0.2 s,
+    /// 576×1536 0.25 s, 2048×8192 16 s — fine up to that size. Larger layers take the same
+    /// exact path, only slower (cost grows as `d_in·d_out·n`: ~5× for 4096×11008); it runs
+    /// once per layer per task.
     ///
     /// Errors: `k > n`, an empty or non-finite weight, or faer not converging.
     pub fn decompose(weight: &Tensor<B, 2>, k: usize) -> Result<Self> {
