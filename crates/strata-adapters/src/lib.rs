@@ -11,21 +11,32 @@
 //! model computes without copying model code.
 //!
 //! Modules: [`linear`] (the seam), [`lora`] (`y += s·B A x` branches), [`residual`]
-//! (`y = x + W2 Γ W1 x` with soft-thresholded Γ), [`context`].
+//! (`y = x + W2 Γ W1 x` with soft-thresholded Γ), [`context`], [`svd_factored`] (OSFT's
+//! `W = U_h Σ_h V_hᵀ + U_l Σ_l V_lᵀ` with frozen high part and gradient projection),
+//! [`osft_rank`] (OSFT's per-layer frozen rank: adaptive, fixed, linear), [`error`].
 //! Planned (issues 4–5): LoRA families and merge/unmerge, GainLoRA gates, the full
-//! OA-Adapter training rules, and OSFT's SVD-factored base weight.
+//! OA-Adapter training rules.
 
 #![warn(missing_docs)]
 
 pub mod capture;
 pub mod context;
+pub mod error;
 pub mod linear;
 pub mod lora;
+pub mod osft_rank;
 pub mod residual;
+pub mod svd_factored;
+
+#[cfg(test)]
+mod osft_tests;
 
 pub use capture::{CaptureConfig, CapturedInputs, InputCapture};
 pub use context::AdapterContext;
+pub use error::OsftError;
 pub use linear::{AdaptableModel, AdaptedLinear, LinearName};
 pub use lora::{LoraBranch, LoraConfig};
+pub use osft_rank::{ImportanceAccumulator, OsftRankRule, adaptive_ranks, fixed_rank, layer_importance, linear_rank};
 pub use residual::{OaAdapter, ResidualSlot};
+pub use svd_factored::{OsftForward, SvdFactors};
 pub use strata_linalg;

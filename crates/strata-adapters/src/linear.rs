@@ -8,13 +8,16 @@ use burn::tensor::{Tensor, backend::Backend};
 
 use crate::capture::InputCapture;
 use crate::context::AdapterContext;
+use crate::error::Result;
 use crate::lora::LoraBranch;
+use crate::svd_factored::{OsftForward, SvdFactors};
 
 /// A linear layer with a base weight and optional adapter branches.
 ///
 /// `y = x·W + b + Σ_i g_i · s_i · x·A_i·B_i`, with `W: [d_in, d_out]` in burn's row layout
 /// (the transpose of a PyTorch checkpoint's `[out, in]`), `g_i` the branch's gate from the
-/// [`AdapterContext`] (1 when ungated).
+/// [`AdapterContext`] (1 when ungated). When [`Self::factored`] is set (OSFT), the factors
+/// take the place of `W` and `weight` is a frozen, stale copy until [`Self::fold`].
 #[derive(Module, Debug)]
 pub struct AdaptedLinear<B: Backend> {
     /// Base weight `[d_in, d_out]`.
@@ -23,6 +26,8 @@ pub struct AdaptedLinear<B: Backend> {
     pub bias: Option<Param<Tensor<B, 1>>>,
     /// LoRA branches, summed.
     pub lora: Vec<LoraBranch<B>>,
+    /// OSFT's SVD-factored base weight; when `Some`, it replaces `weight` in the forward pass.
+    pub factored: Option<SvdFactors<B>>,
     /// Optional recorder of this layer's inputs (not a parameter; never saved).
     #[module(skip)]
     pub capture: Option<InputCapture>,
@@ -31,7 +36,7 @@ pub struct AdaptedLinear<B: Backend> {
 impl<B: Backend> AdaptedLinear<B> {
     /// A layer from a base weight in burn layout `[d_in, d_out]` and an optional bias.
     pub fn new(weight: Tensor<B, 2>, bias: Option<Tensor<B, 1>>) -> Self {
-        Self { weight: Param::from_tensor(weight), bias: bias.map(Param::from_tensor), lora: Vec::new(), capture: None }
+        Self { weight: Param::from_tensor(weight), bias: bias.map(Param::from_tensor), lora: Vec::new(), factored: None, capture: None }
     }
 
     /// Input width `d_in`.
@@ -44,9 +49,46 @@ impl<B: Backend> AdaptedLinear<B> {
         self.weight.dims()[1]
     }
 
-    /// The base map only: `x·W + b`.
+    /// The base map only: `x·W + b` (`W` from the factors when factored).
     pub fn forward_base<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
-        linear(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()))
+        let bias = self.bias.as_ref().map(|b| b.val());
+        let Some(factors) = &self.factored else {
+            return linear(x, self.weight.val(), bias);
+        };
+        let y = factors.forward(x);
+        match bias {
+            Some(b) => y + b.unsqueeze(),
+            None => y,
+        }
+    }
+
+    /// The base weight in use, `[d_in, d_out]`: `weight`, or the factors rebuilt.
+    pub fn effective_weight(&self) -> Tensor<B, 2> {
+        match &self.factored {
+            Some(factors) => factors.dense_weight(),
+            None => self.weight.val(),
+        }
+    }
+
+    /// OSFT: splits the effective base weight into `k` frozen and `min(d_in, d_out) − k`
+    /// trainable singular triplets ([`SvdFactors::decompose`]) evaluated with `mode`, and
+    /// freezes `weight` (`require_grad = false`). An already factored layer is folded first.
+    /// LoRA branches and the bias are untouched. On error the layer is left dense.
+    pub fn factorize(&mut self, k: usize, mode: OsftForward) -> Result<()> {
+        self.fold();
+        let factors = SvdFactors::decompose(&self.weight.val(), k)?.with_mode(mode);
+        self.weight = self.weight.clone().set_require_grad(false);
+        self.factored = Some(factors);
+        Ok(())
+    }
+
+    /// OSFT: writes the factors' dense weight back into `weight` (same parameter id, trainable
+    /// again) and drops the factors. No-op on a dense layer.
+    pub fn fold(&mut self) {
+        if let Some(factors) = self.factored.take() {
+            let dense = factors.dense_weight().detach();
+            self.weight = self.weight.clone().map(|_| dense.require_grad());
+        }
     }
 
     /// The full layer for `x: [batch, seq, d_in]`.
