@@ -12,6 +12,7 @@
 //! - [`checkpoint`]: atomic checkpoints after every task; resume.
 //! - [`run`]: the loop that ties them together; [`results`]: `results.{json,csv,md}`.
 //! - [`params`]: parameter paths, counts, host copies, loading by path.
+//! - [`passes`]: forward passes that record layer inputs (InfLoRA, OSFT).
 
 #![warn(missing_docs)]
 
@@ -25,6 +26,7 @@ pub mod methods;
 pub mod metrics;
 pub mod model;
 pub mod params;
+pub mod passes;
 mod progress;
 pub mod results;
 pub mod run;

@@ -8,6 +8,8 @@ use common::{run_synthetic, synthetic_tasks, tiny_config};
 use strata_cl::MethodConfig;
 use strata_cl::methods::LoraSettings;
 use strata_cl::methods::ewc::EwcConfig;
+use strata_cl::methods::osft::OsftConfig;
+use strata_models::strata_adapters::OsftRankRule;
 use strata_cl::methods::replay::ReplayConfig;
 use strata_cl::run::RunOptions;
 
@@ -68,9 +70,11 @@ fn every_baseline_runs_and_writes_results() {
         (MethodConfig::Ewc(EwcConfig { lambda: 10.0, fisher_samples: 4 }), 3e-3),
         (MethodConfig::Mtl { lora: lora() }, 1e-2),
         (MethodConfig::PerTaskFt { lora: lora() }, 1e-2),
+        (MethodConfig::Osft(OsftConfig::default()), 3e-3),
+        (MethodConfig::Osft(OsftConfig { rank_rule: OsftRankRule::Fixed { fraction: 0.5 }, reproject: true, ..OsftConfig::default() }), 3e-3),
     ];
-    for (method, lr) in methods {
-        let name = method.display_name().to_lowercase();
+    for (i, (method, lr)) in methods.into_iter().enumerate() {
+        let name = format!("{i}-{}", method.display_name().to_lowercase());
         let res = run_synthetic(&tiny_config(&name, method.clone(), dir.path(), lr), &tasks, &RunOptions { no_checkpoints: true, ..RunOptions::default() });
         let run_dir = dir.path().join(&name);
         for f in ["results.json", "results.csv", "results.md"] {
@@ -89,6 +93,18 @@ fn every_baseline_runs_and_writes_results() {
         let total = res.records[0].total_params;
         match method {
             MethodConfig::SeqFt | MethodConfig::Replay(_) | MethodConfig::Ewc(_) => assert_eq!(trainable, total, "{name}"),
+            MethodConfig::Osft(ref c) => {
+                // Last task: the adaptive rule froze part of every target matrix.
+                let ranks: Vec<usize> = serde_json::from_value(res.records[1].method_report["frozen_ranks"].clone()).unwrap();
+                assert_eq!(ranks.len(), 14, "{name}: 7 targets × 2 layers");
+                assert!(ranks.iter().all(|&k| k > 0), "{name}: {ranks:?}");
+                if matches!(c.rank_rule, OsftRankRule::Adaptive { .. }) {
+                    let first: Vec<usize> = serde_json::from_value(res.records[0].method_report["frozen_ranks"].clone()).unwrap();
+                    assert!(first.iter().all(|&k| k == 0), "nothing is frozen before the first task: {first:?}");
+                }
+                assert!(trainable > 0, "{name}");
+                continue;
+            }
             _ => assert!(trainable > 0 && trainable < total / 2, "{name}: {trainable} of {total}"),
         }
     }

@@ -13,6 +13,7 @@ use crate::model::ClModel;
 pub mod ewc;
 pub mod inc_lora;
 pub mod mtl;
+pub mod osft;
 pub mod per_task_ft;
 pub mod replay;
 pub mod seq_ft;
@@ -81,6 +82,9 @@ pub enum MethodConfig {
         #[serde(default)]
         lora: LoraSettings,
     },
+    /// OSFT / Sculpting Subspaces: full fine-tuning orthogonal to each weight's top singular
+    /// subspace.
+    Osft(osft::OsftConfig),
     /// A separate LoRA per task, evaluated with the task id (upper bound).
     PerTaskFt {
         /// LoRA settings.
@@ -106,6 +110,7 @@ impl MethodConfig {
             Self::Ewc(_) => "EWC",
             Self::Mtl { .. } => "MTL",
             Self::PerTaskFt { .. } => "PerTaskFT",
+            Self::Osft(_) => "OSFT",
         }
     }
 
@@ -121,6 +126,7 @@ impl MethodConfig {
             Self::SeqLora { lora } | Self::IncLora { lora } | Self::Mtl { lora } | Self::PerTaskFt { lora } => lora.validate(),
             Self::Replay(c) => c.validate(),
             Self::Ewc(c) => c.validate(),
+            Self::Osft(c) => c.validate(),
         }
     }
 
@@ -134,6 +140,7 @@ impl MethodConfig {
             Self::Ewc(c) => Box::new(ewc::Ewc::new(c)),
             Self::Mtl { lora } => Box::new(mtl::Mtl::new(lora)),
             Self::PerTaskFt { lora } => Box::new(per_task_ft::PerTaskFt::new(lora)),
+            Self::Osft(c) => Box::new(osft::Osft::new(c)),
         }
     }
 }
