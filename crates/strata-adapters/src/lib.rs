@@ -18,11 +18,14 @@
 #![warn(missing_docs)]
 
 pub mod context;
+pub mod error;
 pub mod linear;
 pub mod lora;
 pub mod residual;
+pub mod trainable;
 
 pub use context::AdapterContext;
+pub use error::{AdapterError, Result};
 pub use linear::{AdaptableModel, AdaptedLinear, LinearName};
 pub use lora::{LoraBranch, LoraConfig};
 pub use residual::{OaAdapter, ResidualSlot};

@@ -1,0 +1,59 @@
+//! [`AdapterError`]: what can go wrong when adapters are built, merged or penalised.
+
+use strata_linalg::LinalgError;
+use thiserror::Error;
+
+/// The error of every fallible operation in this crate. Every variant names the operation.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum AdapterError {
+    /// The shapes of the arguments do not fit the operation.
+    #[error("{op}: {what}: expected {expected}, got {got:?}")]
+    Shape {
+        /// The operation.
+        op: &'static str,
+        /// Which argument or relation is wrong.
+        what: &'static str,
+        /// The expected shape, in words.
+        expected: String,
+        /// The shape that was passed.
+        got: Vec<usize>,
+    },
+    /// A branch index beyond the number of branches.
+    #[error("{op}: index {index} out of range for {len} branch(es)")]
+    IndexOutOfRange {
+        /// The operation.
+        op: &'static str,
+        /// The index asked for.
+        index: usize,
+        /// How many there are.
+        len: usize,
+    },
+    /// A gated branch cannot be folded into the base weight: its gate depends on the input.
+    #[error("{op}: branch {index} is gated (gate {gate}); its input-dependent gate cannot be merged into W")]
+    GatedBranch {
+        /// The operation.
+        op: &'static str,
+        /// The branch index.
+        index: usize,
+        /// The branch's gate index.
+        gate: usize,
+    },
+    /// A parameter is outside its domain.
+    #[error("{op}: invalid argument {name} = {value}: {reason}")]
+    InvalidArgument {
+        /// The operation.
+        op: &'static str,
+        /// The argument.
+        name: &'static str,
+        /// Its value, printed.
+        value: String,
+        /// Why it is rejected.
+        reason: &'static str,
+    },
+    /// A linear-algebra step failed (bad input, rank deficiency, non-convergence).
+    #[error(transparent)]
+    Linalg(#[from] LinalgError),
+}
+
+/// `Result` with [`AdapterError`].
+pub type Result<T> = std::result::Result<T, AdapterError>;
