@@ -21,6 +21,7 @@ pub mod context;
 pub mod error;
 pub mod linear;
 pub mod lora;
+pub mod olora;
 pub mod residual;
 pub mod trainable;
 
@@ -28,5 +29,6 @@ pub use context::AdapterContext;
 pub use error::{AdapterError, Result};
 pub use linear::{AdaptableModel, AdaptedLinear, LinearName};
 pub use lora::{LoraBranch, LoraConfig};
+pub use olora::{OloraPenaltySide, frobenius_norm, olora_l2, olora_layer_penalty, olora_orthogonality, olora_orthogonality_up, olora_penalty};
 pub use residual::{OaAdapter, ResidualSlot};
 pub use strata_linalg;
