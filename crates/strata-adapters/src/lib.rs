@@ -19,6 +19,7 @@
 
 pub mod context;
 pub mod error;
+pub mod inflora;
 pub mod linear;
 pub mod lora;
 pub mod olora;
@@ -27,6 +28,7 @@ pub mod trainable;
 
 pub use context::AdapterContext;
 pub use error::{AdapterError, Result};
+pub use inflora::{INFLORA_A_SCALE, design_inflora_a, inflora_branch};
 pub use linear::{AdaptableModel, AdaptedLinear, LinearName};
 pub use lora::{LoraBranch, LoraConfig};
 pub use olora::{OloraPenaltySide, frobenius_norm, olora_l2, olora_layer_penalty, olora_orthogonality, olora_orthogonality_up, olora_penalty};
