@@ -60,7 +60,7 @@ pub fn design_inflora_a<B: Backend>(cov: &Tensor<B, 2>, basis: Option<&GpmBasis>
     let svd = exact_svd_host(project_out(c).as_ref())?;
     let tol = 10.0 * (d as f64).sqrt() * f64::from(f32::EPSILON);
     let ratio = if c_norm > 0.0 { svd.s[rank - 1] / c_norm } else { 0.0 };
-    if !(ratio > tol) {
+    if ratio.is_nan() || ratio <= tol {
         let available = svd.s.iter().take_while(|&&s| c_norm > 0.0 && s / c_norm > tol).count();
         return Err(LinalgError::RankDeficient { op: OP, k: rank, rank: available, ratio, tol }.into());
     }

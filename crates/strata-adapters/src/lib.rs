@@ -10,10 +10,12 @@
 //! after a sublayer (OA-Adapter) live in a [`ResidualSlot`]. Methods therefore change what a
 //! model computes without copying model code.
 //!
-//! Modules: [`linear`] (the seam), [`lora`] (`y += s·B A x` branches), [`residual`]
-//! (`y = x + W2 Γ W1 x` with soft-thresholded Γ), [`context`].
-//! Planned (issues 4–5): LoRA families and merge/unmerge, GainLoRA gates, the full
-//! OA-Adapter training rules, and OSFT's SVD-factored base weight.
+//! Modules: [`linear`] (the seam), [`lora`] (`y += s·B A x` branches; merge/unmerge into W,
+//! freezing), [`olora`] (O-LoRA's `Σ|A_old A_tᵀ|` and L2 penalties), [`inflora`] (InfLoRA's
+//! designed, frozen `A_t ⟂ span(M)`), [`residual`] (`y = x + W2 Γ W1 x` with soft-thresholded
+//! Γ), [`oa`] (OA-Adapter's effective rank, activated columns, orthogonality penalty),
+//! [`trainable`] (freezing parameters), [`error`], [`context`].
+//! Planned (issues 4–5): GainLoRA gates and OSFT's SVD-factored base weight.
 
 #![warn(missing_docs)]
 
@@ -22,6 +24,7 @@ pub mod error;
 pub mod inflora;
 pub mod linear;
 pub mod lora;
+pub mod oa;
 pub mod olora;
 pub mod residual;
 pub mod trainable;
@@ -31,6 +34,7 @@ pub use error::{AdapterError, Result};
 pub use inflora::{INFLORA_A_SCALE, design_inflora_a, inflora_branch};
 pub use linear::{AdaptableModel, AdaptedLinear, LinearName};
 pub use lora::{LoraBranch, LoraConfig};
+pub use oa::{OaConfig, oa_orthogonality};
 pub use olora::{OloraPenaltySide, frobenius_norm, olora_l2, olora_layer_penalty, olora_orthogonality, olora_orthogonality_up, olora_penalty};
 pub use residual::{OaAdapter, ResidualSlot};
 pub use strata_linalg;

@@ -155,7 +155,7 @@ mod tests {
         let old = Tensor::<Ad, 2>::from_floats([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], &device);
         let new = Tensor::<Ad, 2>::from_floats([[1.0], [-2.0], [3.0]], &device);
         // A_old A_tᵀ = [1, −2]ᵀ → 3.
-        assert_eq!(scalar(olora_orthogonality(&[old.clone()], &new).unwrap()), 3.0);
+        assert_eq!(scalar(olora_orthogonality(std::slice::from_ref(&old), &new).unwrap()), 3.0);
         // Per-task blocks sum to the concatenated penalty.
         let (o1, o2) = (old.clone().slice([0..3, 0..1]), old.slice([0..3, 1..2]));
         assert_eq!(scalar(olora_orthogonality(&[o1, o2], &new).unwrap()), 3.0);
@@ -169,7 +169,7 @@ mod tests {
         let (q, _) = strata_linalg::householder_qr_host(strata_linalg::host::to_host(&mat(6, 6, 7)).as_ref());
         let q = strata_linalg::host::from_host::<Ad>(q.as_ref(), &Default::default());
         let (old, new) = (q.clone().slice([0..6, 0..2]), q.slice([0..6, 2..5]));
-        let p = scalar(olora_orthogonality(&[old.clone()], &new).unwrap());
+        let p = scalar(olora_orthogonality(std::slice::from_ref(&old), &new).unwrap());
         assert!(p < 1e-5, "penalty {p}");
         // Up side: rows of b are the output directions.
         let p = scalar(olora_orthogonality_up(&[old.transpose()], &new.transpose()).unwrap());
@@ -190,7 +190,7 @@ mod tests {
         let (old_b, new_b) = (mat(2, 4, 21), mat(3, 4, 22));
         let prods: Vec<f32> = old_b.clone().matmul(new_b.clone().transpose()).to_data().to_vec().unwrap();
         assert!(prods.iter().all(|p| p.abs() > 0.05), "{prods:?}");
-        let err = fd_rel_error(&new_b, eps, |b| olora_orthogonality_up(&[old_b.clone()], &b).unwrap());
+        let err = fd_rel_error(&new_b, eps, |b| olora_orthogonality_up(std::slice::from_ref(&old_b), &b).unwrap());
         assert!(err < 1e-2, "up side rel error {err}");
 
         let b = mat(2, 3, 31);
