@@ -1,15 +1,45 @@
-//! [`OsftError`]: what can be wrong in the input of OSFT's factorisation and rank rules.
+//! [`AdapterError`]: what can go wrong when adapters are built, factorised, merged or
+//! penalised. Every variant names the operation.
 
 use strata_linalg::LinalgError;
 use thiserror::Error;
 
-/// An error from the OSFT building blocks ([`crate::SvdFactors`], [`crate::OsftRankRule`]).
+/// The error of every fallible operation in this crate.
 #[derive(Debug, Clone, PartialEq, Error)]
-pub enum OsftError {
-    /// The underlying factorisation or projection failed (non-finite weight, shapes, …).
-    #[error(transparent)]
-    Linalg(#[from] LinalgError),
-    /// More frozen triplets were asked for than the layer has singular values.
+pub enum AdapterError {
+    /// The shapes of the arguments do not fit the operation.
+    #[error("{op}: {what}: expected {expected}, got {got:?}")]
+    Shape {
+        /// The operation.
+        op: &'static str,
+        /// Which argument or relation is wrong.
+        what: &'static str,
+        /// The expected shape, in words.
+        expected: String,
+        /// The shape that was passed.
+        got: Vec<usize>,
+    },
+    /// A branch index beyond the number of branches.
+    #[error("{op}: index {index} out of range for {len} branch(es)")]
+    IndexOutOfRange {
+        /// The operation.
+        op: &'static str,
+        /// The index asked for.
+        index: usize,
+        /// How many there are.
+        len: usize,
+    },
+    /// A gated branch cannot be folded into the base weight: its gate depends on the input.
+    #[error("{op}: branch {index} is gated (gate {gate}); its input-dependent gate cannot be merged into W")]
+    GatedBranch {
+        /// The operation.
+        op: &'static str,
+        /// The branch index.
+        index: usize,
+        /// The branch's gate index.
+        gate: usize,
+    },
+    /// More frozen triplets were asked for than the layer has singular values (OSFT).
     #[error("{op}: k = {k} frozen triplets exceed min(d_in, d_out) = {max} of a {d_in}→{d_out} layer")]
     RankTooLarge {
         /// The operation.
@@ -23,19 +53,7 @@ pub enum OsftError {
         /// Output width.
         d_out: usize,
     },
-    /// Tensor shapes do not fit together.
-    #[error("{op}: {what}: expected {expected}, got {got:?}")]
-    Shape {
-        /// The operation.
-        op: &'static str,
-        /// Which argument or relation is wrong.
-        what: &'static str,
-        /// The expected shape, in words.
-        expected: String,
-        /// The shape that was passed.
-        got: Vec<usize>,
-    },
-    /// A scalar argument is outside its domain.
+    /// A parameter is outside its domain.
     #[error("{op}: invalid argument {name} = {value}: {reason}")]
     InvalidArgument {
         /// The operation.
@@ -59,7 +77,10 @@ pub enum OsftError {
         /// Length of the second list.
         right: usize,
     },
+    /// A linear-algebra step failed (bad input, rank deficiency, non-convergence).
+    #[error(transparent)]
+    Linalg(#[from] LinalgError),
 }
 
-/// `Result` with [`OsftError`].
-pub type Result<T> = std::result::Result<T, OsftError>;
+/// `Result` with [`AdapterError`].
+pub type Result<T> = std::result::Result<T, AdapterError>;

@@ -10,32 +10,41 @@
 //! after a sublayer (OA-Adapter) live in a [`ResidualSlot`]. Methods therefore change what a
 //! model computes without copying model code.
 //!
-//! Modules: [`linear`] (the seam), [`lora`] (`y += s·B A x` branches), [`residual`]
-//! (`y = x + W2 Γ W1 x` with soft-thresholded Γ), [`context`], [`svd_factored`] (OSFT's
-//! `W = U_h Σ_h V_hᵀ + U_l Σ_l V_lᵀ` with frozen high part and gradient projection),
-//! [`osft_rank`] (OSFT's per-layer frozen rank: adaptive, fixed, linear), [`error`].
-//! Planned (issues 4–5): LoRA families and merge/unmerge, GainLoRA gates, the full
-//! OA-Adapter training rules.
+//! Modules: [`linear`] (the seam), [`lora`] (`y += s·B A x` branches; merge/unmerge into W,
+//! freezing), [`olora`] (O-LoRA's `Σ|A_old A_tᵀ|` and L2 penalties), [`inflora`] (InfLoRA's
+//! designed, frozen `A_t ⟂ span(M)`), [`residual`] (`y = x + W2 Γ W1 x` with soft-thresholded
+//! Γ), [`oa`] (OA-Adapter's effective rank, activated columns, orthogonality penalty),
+//! [`svd_factored`] (OSFT's `W = U_h Σ_h V_hᵀ + U_l Σ_l V_lᵀ` with frozen high part and
+//! gradient projection), [`osft_rank`] (OSFT's per-layer frozen rank: adaptive, fixed,
+//! linear), [`capture`] (layer-input statistics), [`trainable`] (freezing parameters),
+//! [`error`], [`context`].
 
 #![warn(missing_docs)]
 
 pub mod capture;
 pub mod context;
 pub mod error;
+pub mod inflora;
 pub mod linear;
 pub mod lora;
+pub mod oa;
+pub mod olora;
 pub mod osft_rank;
 pub mod residual;
 pub mod svd_factored;
+pub mod trainable;
 
 #[cfg(test)]
 mod osft_tests;
 
 pub use capture::{CaptureConfig, CapturedInputs, InputCapture};
 pub use context::AdapterContext;
-pub use error::OsftError;
+pub use error::{AdapterError, Result};
+pub use inflora::{INFLORA_A_SCALE, design_inflora_a, inflora_branch};
 pub use linear::{AdaptableModel, AdaptedLinear, LinearName};
 pub use lora::{LoraBranch, LoraConfig};
+pub use oa::{OaConfig, oa_orthogonality};
+pub use olora::{OloraPenaltySide, frobenius_norm, olora_l2, olora_layer_penalty, olora_orthogonality, olora_orthogonality_up, olora_penalty};
 pub use osft_rank::{ImportanceAccumulator, OsftRankRule, adaptive_ranks, fixed_rank, layer_importance, linear_rank};
 pub use residual::{OaAdapter, ResidualSlot};
 pub use svd_factored::{OsftForward, SvdFactors};

@@ -8,7 +8,7 @@
 use burn::tensor::{Tensor, backend::Backend};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{OsftError, Result};
+use crate::error::{AdapterError, Result};
 
 /// The paper's minimum retained ratio `mrr`.
 pub const DEFAULT_MRR: f64 = 0.1;
@@ -74,7 +74,7 @@ impl OsftRankRule {
     pub fn frozen_ranks(&self, dims: &[(usize, usize)], task: usize, importances: Option<&[f64]>) -> Result<Vec<usize>> {
         match *self {
             Self::Adaptive { mrr, trr } => {
-                let importances = importances.ok_or(OsftError::InvalidArgument {
+                let importances = importances.ok_or(AdapterError::InvalidArgument {
                     op: "OsftRankRule::frozen_ranks",
                     name: "importances",
                     value: "None".into(),
@@ -97,7 +97,7 @@ fn check_unit(op: &'static str, name: &'static str, x: f64) -> Result<()> {
     if x.is_finite() && (0.0..=1.0).contains(&x) {
         Ok(())
     } else {
-        Err(OsftError::InvalidArgument { op, name, value: x.to_string(), reason: "must lie in [0, 1]" })
+        Err(AdapterError::InvalidArgument { op, name, value: x.to_string(), reason: "must lie in [0, 1]" })
     }
 }
 
@@ -111,14 +111,14 @@ pub fn adaptive_ranks(importances: &[f64], dims: &[(usize, usize)], mrr: f64, tr
     check_unit(OP, "mrr", mrr)?;
     check_unit(OP, "trr", trr)?;
     if importances.len() != dims.len() {
-        return Err(OsftError::LengthMismatch { op: OP, what: "importances vs dims", left: importances.len(), right: dims.len() });
+        return Err(AdapterError::LengthMismatch { op: OP, what: "importances vs dims", left: importances.len(), right: dims.len() });
     }
     if let Some(bad) = importances.iter().find(|x| !x.is_finite()) {
-        return Err(OsftError::InvalidArgument { op: OP, name: "importances", value: bad.to_string(), reason: "must be finite" });
+        return Err(AdapterError::InvalidArgument { op: OP, name: "importances", value: bad.to_string(), reason: "must be finite" });
     }
     let mean = importances.iter().sum::<f64>() / importances.len() as f64;
     if !(mean > 0.0) {
-        return Err(OsftError::InvalidArgument { op: OP, name: "mean importance", value: mean.to_string(), reason: "must be positive to normalise to mean 1" });
+        return Err(AdapterError::InvalidArgument { op: OP, name: "mean importance", value: mean.to_string(), reason: "must be positive to normalise to mean 1" });
     }
     Ok(importances
         .iter()
@@ -141,10 +141,10 @@ pub fn fixed_rank(d_in: usize, d_out: usize, fraction: f64) -> Result<usize> {
 pub fn linear_rank(d_in: usize, d_out: usize, slope: f64, task: usize) -> Result<usize> {
     const OP: &str = "linear_rank";
     if !(slope.is_finite() && slope >= 0.0) {
-        return Err(OsftError::InvalidArgument { op: OP, name: "slope", value: slope.to_string(), reason: "must be finite and non-negative" });
+        return Err(AdapterError::InvalidArgument { op: OP, name: "slope", value: slope.to_string(), reason: "must be finite and non-negative" });
     }
     if task == 0 {
-        return Err(OsftError::InvalidArgument { op: OP, name: "task", value: "0".into(), reason: "tasks are numbered from 1" });
+        return Err(AdapterError::InvalidArgument { op: OP, name: "task", value: "0".into(), reason: "tasks are numbered from 1" });
     }
     let k = floor_slack(slope * (task - 1) as f64 * d_in.max(d_out) as f64);
     Ok(k.min(d_in.min(d_out)))
@@ -173,7 +173,7 @@ impl ImportanceAccumulator {
         const OP: &str = "layer_importance";
         let ([rows, d_in], [w_in, d_out]) = (inputs.dims(), weight.dims());
         if d_in != w_in {
-            return Err(OsftError::Shape { op: OP, what: "inputs width must equal weight rows (d_in)", expected: format!("[N, {w_in}]"), got: vec![rows, d_in] });
+            return Err(AdapterError::Shape { op: OP, what: "inputs width must equal weight rows (d_in)", expected: format!("[N, {w_in}]"), got: vec![rows, d_in] });
         }
         if rows == 0 {
             return Ok(());
@@ -187,7 +187,7 @@ impl ImportanceAccumulator {
         for row in stats.chunks_exact(3) {
             let (dot, xx, yy) = (row[0], row[1], row[2]);
             if !(dot.is_finite() && xx.is_finite() && yy.is_finite()) {
-                return Err(OsftError::InvalidArgument { op: OP, name: "inputs", value: "non-finite".into(), reason: "inputs and weight must be finite" });
+                return Err(AdapterError::InvalidArgument { op: OP, name: "inputs", value: "non-finite".into(), reason: "inputs and weight must be finite" });
             }
             if xx == 0.0 {
                 continue;
@@ -206,7 +206,7 @@ impl ImportanceAccumulator {
     /// The mean cosine. Errors if no (non-zero) row was added.
     pub fn importance(&self) -> Result<f64> {
         if self.count == 0 {
-            return Err(OsftError::InvalidArgument { op: "layer_importance", name: "inputs", value: "0 non-zero rows".into(), reason: "need at least one input" });
+            return Err(AdapterError::InvalidArgument { op: "layer_importance", name: "inputs", value: "0 non-zero rows".into(), reason: "need at least one input" });
         }
         Ok(self.sum / self.count as f64)
     }
@@ -254,7 +254,7 @@ mod tests {
 
     #[test]
     fn bad_inputs_are_errors() {
-        assert!(matches!(adaptive_ranks(&[1.0], &[(4, 4), (4, 4)], 0.1, 0.8), Err(OsftError::LengthMismatch { .. })));
+        assert!(matches!(adaptive_ranks(&[1.0], &[(4, 4), (4, 4)], 0.1, 0.8), Err(AdapterError::LengthMismatch { .. })));
         assert!(adaptive_ranks(&[0.0, 0.0], &[(4, 4), (4, 4)], 0.1, 0.8).is_err());
         assert!(adaptive_ranks(&[f64::NAN, 1.0], &[(4, 4), (4, 4)], 0.1, 0.8).is_err());
         assert!(adaptive_ranks(&[1.0], &[(4, 4)], 0.1, 1.5).is_err());
@@ -292,6 +292,6 @@ mod tests {
         let x = Tensor::<B, 2>::from_floats([[1.0, 0.0, 5.0]], &device);
         let i = layer_importance(&x, &w).unwrap();
         assert!((i - 1.0 / 26f64.sqrt()).abs() < 1e-6, "{i}");
-        assert!(matches!(layer_importance(&x, &w.transpose()), Err(OsftError::Shape { .. })));
+        assert!(matches!(layer_importance(&x, &w.transpose()), Err(AdapterError::Shape { .. })));
     }
 }

@@ -6,7 +6,8 @@ use burn::tensor::{Distribution, Tensor, backend::Backend};
 
 /// OA-Adapter's bias-free bottleneck with a soft-thresholded learnable diagonal
 /// (Wan et al. 2025): `y = x + W2 Γ W1 x`, `Γ = diag(γ)`, `γ_i = sign(g_i)·max(|g_i| − τ, 0)`.
-/// Stored in row layout: `w1: [d, r_max]`, `w2: [r_max, d]`.
+/// Stored in row layout: `w1: [d, r_max]`, `w2: [r_max, d]`. Configuration, effective rank,
+/// activated columns, orthogonality penalty and freezing: [`crate::oa`].
 #[derive(Module, Debug)]
 pub struct OaAdapter<B: Backend> {
     /// Down-projection `[d, r_max]`.

@@ -17,7 +17,7 @@ use strata_linalg::faer::MatRef;
 use strata_linalg::host::{from_host, to_host};
 use strata_linalg::{exact_svd_host, project_out_left};
 
-use crate::error::{OsftError, Result};
+use crate::error::{AdapterError, Result};
 
 /// How [`SvdFactors::forward`] evaluates `x·Wᵀ` (burn: `x·dense_weight`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -100,7 +100,7 @@ impl<B: Backend> SvdFactors<B> {
         let [d_in, d_out] = weight.dims();
         let n = d_in.min(d_out);
         if k > n {
-            return Err(OsftError::RankTooLarge { op: OP, k, max: n, d_in, d_out });
+            return Err(AdapterError::RankTooLarge { op: OP, k, max: n, d_in, d_out });
         }
         let device = weight.device();
         // Wᵀ = V Σ Uᵀ: the SVD of the burn-layout weight has the roles of U and V swapped.
@@ -292,9 +292,9 @@ mod tests {
     fn k_beyond_min_dim_is_an_error() {
         let w = gaussian::<B>(8, 5, 3, &Default::default());
         let err = SvdFactors::decompose(&w, 6).unwrap_err();
-        assert!(matches!(err, OsftError::RankTooLarge { k: 6, max: 5, d_in: 8, d_out: 5, .. }), "{err}");
+        assert!(matches!(err, AdapterError::RankTooLarge { k: 6, max: 5, d_in: 8, d_out: 5, .. }), "{err}");
         let bad = w.clone().slice_assign([0..1, 0..1], Tensor::from_floats([[f32::NAN]], &Default::default()));
-        assert!(matches!(SvdFactors::decompose(&bad, 2), Err(OsftError::Linalg(_))));
+        assert!(matches!(SvdFactors::decompose(&bad, 2), Err(AdapterError::Linalg(_))));
     }
 
     #[test]

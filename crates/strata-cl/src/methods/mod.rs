@@ -43,7 +43,7 @@ impl Default for LoraSettings {
 impl LoraSettings {
     /// The adapter-crate config of one branch.
     pub fn branch_config(&self) -> LoraConfig {
-        LoraConfig::new().with_rank(self.rank).with_alpha(self.alpha).with_dropout(self.dropout)
+        LoraConfig::new().with_rank(self.rank).with_alpha(self.alpha).with_dropout(self.dropout).with_target_modules(self.targets.clone())
     }
 
     fn validate(&self) -> Result<()> {
