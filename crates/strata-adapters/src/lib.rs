@@ -11,18 +11,21 @@
 //! model computes without copying model code.
 //!
 //! Modules: [`linear`] (the seam), [`lora`] (`y += s·B A x` branches), [`residual`]
-//! (`y = x + W2 Γ W1 x` with soft-thresholded Γ), [`context`].
-//! Planned (issues 4–5): LoRA families and merge/unmerge, GainLoRA gates, the full
-//! OA-Adapter training rules, and OSFT's SVD-factored base weight.
+//! (`y = x + W2 Γ W1 x` with soft-thresholded Γ), [`context`], [`gate`] (GainLoRA gates with
+//! their GPM memory and initialisation/update constraints).
+//! Planned (issues 4–5): LoRA families and merge/unmerge, the full OA-Adapter training rules,
+//! and OSFT's SVD-factored base weight.
 
 #![warn(missing_docs)]
 
 pub mod context;
+pub mod gate;
 pub mod linear;
 pub mod lora;
 pub mod residual;
 
 pub use context::AdapterContext;
+pub use gate::{GateConfig, GateMemory, GateModule, GateStack, PoolDivisor};
 pub use linear::{AdaptableModel, AdaptedLinear, LinearName};
 pub use lora::{LoraBranch, LoraConfig};
 pub use residual::{OaAdapter, ResidualSlot};
