@@ -59,7 +59,7 @@ pub fn orthogonal_key<B: Backend>(cov_z: &Tensor<B, 2>, m2: Option<&Tensor<B, 2>
     let norm = |t: &Tensor<B, 2>| -> f64 { t.clone().powf_scalar(2.0).sum().into_scalar().elem::<f64>().sqrt() };
     let (total, left) = (norm(cov_z), norm(&a));
     let residual = if total > 0.0 { left / total } else { 0.0 };
-    if rank >= d || !(residual > FREE_DIRECTION_TOLERANCE) {
+    if rank >= d || residual.is_nan() || residual <= FREE_DIRECTION_TOLERANCE {
         return Err(GateError::NoFreeDirection { op: OP, dim: d, rank, residual });
     }
     let svd = match solver {
@@ -71,7 +71,7 @@ pub fn orthogonal_key<B: Backend>(cov_z: &Tensor<B, 2>, m2: Option<&Tensor<B, 2>
         u = project_out_left(&u, m)?;
     }
     let u_norm = norm(&u);
-    if !(u_norm > 0.0) {
+    if u_norm.is_nan() || u_norm <= 0.0 {
         return Err(GateError::NoFreeDirection { op: OP, dim: d, rank, residual });
     }
     Ok((u / u_norm).reshape([d]))
