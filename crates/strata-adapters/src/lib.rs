@@ -17,6 +17,7 @@
 //! [`svd_factored`] (OSFT's `W = U_h Σ_h V_hᵀ + U_l Σ_l V_lᵀ` with frozen high part and
 //! gradient projection), [`osft_rank`] (OSFT's per-layer frozen rank: adaptive, fixed,
 //! linear), [`capture`] (layer-input statistics), [`trainable`] (freezing parameters),
+//! [`gate`] (GainLoRA gates with their GPM memory and initialisation/update constraints),
 //! [`error`], [`context`].
 
 #![warn(missing_docs)]
@@ -24,6 +25,7 @@
 pub mod capture;
 pub mod context;
 pub mod error;
+pub mod gate;
 pub mod inflora;
 pub mod linear;
 pub mod lora;
@@ -41,6 +43,7 @@ pub use capture::{CaptureConfig, CapturedInputs, InputCapture};
 pub use context::AdapterContext;
 pub use error::{AdapterError, Result};
 pub use inflora::{INFLORA_A_SCALE, design_inflora_a, inflora_branch};
+pub use gate::{GateConfig, GateMemory, GateModule, GateStack, PoolDivisor};
 pub use linear::{AdaptableModel, AdaptedLinear, LinearName};
 pub use lora::{LoraBranch, LoraConfig};
 pub use oa::{OaConfig, oa_orthogonality};
