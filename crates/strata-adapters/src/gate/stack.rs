@@ -78,6 +78,6 @@ impl<B: Backend> GateStack<B> {
 
     /// An [`AdapterContext`] carrying [`GateStack::gates`].
     pub fn context(&self, p: Tensor<B, 2>) -> Result<AdapterContext<B>> {
-        Ok(AdapterContext { gates: Some(self.gates(p)?) })
+        Ok(AdapterContext { gates: Some(self.gates(p)?), token_mask: None })
     }
 }
