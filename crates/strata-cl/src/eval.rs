@@ -46,7 +46,7 @@ pub fn evaluate<B: Backend>(model: &ClModel<B>, tokenizer: &Tokenizer, examples:
     for chunk in order.chunks(settings.batch_size) {
         let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| examples[i].prompt.clone()).collect();
         let padded = TokenBatch::pad(&prompts, settings.pad_id, PadSide::Left)?;
-        let ctx = model.context(&padded, &padded.mask);
+        let ctx = model.context(&padded, &padded.mask)?;
         let outputs = generate(&model.lm, &prompts, &gen_cfg, &ctx)?;
         for (&i, ids) in chunk.iter().zip(outputs) {
             predictions[i] = tokenizer.decode(&ids, true)?;

@@ -3,10 +3,11 @@
 
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData, backend::Backend};
-use strata_models::strata_adapters::{AdaptableModel, AdaptedLinear, AdapterContext, LinearName, ResidualSlot};
+use strata_models::strata_adapters::gate::mean_embedding;
+use strata_models::strata_adapters::{AdaptableModel, AdaptedLinear, AdapterContext, GateStack, LinearName, PoolDivisor, ResidualSlot};
 use strata_models::{CausalLm, TokenBatch, masked_lm_loss};
 
-use crate::error::Result;
+use crate::error::{ClError, Result};
 
 /// The trained model: a causal LM whose adaptable layers methods modify through the
 /// [`AdaptableModel`] seam.
@@ -14,6 +15,12 @@ use crate::error::Result;
 pub struct ClModel<B: Backend> {
     /// The language model (base weights and installed adapters).
     pub lm: CausalLm<B>,
+    /// GainLoRA's task gates (empty for every other method): one scalar per task per
+    /// sequence from the prompt's mean input embedding, shared by all layers.
+    pub gates: GateStack<B>,
+    /// How the gates pool the prompt's embeddings.
+    #[module(skip)]
+    pub pool: PoolDivisor,
     /// With `Some(i)`, the adapter context routes all weight to gated branch `i` (a one-hot
     /// gate vector over `n_gates` columns): evaluation *with* the task id (PerTaskFT).
     #[module(skip)]
@@ -32,14 +39,26 @@ pub struct OracleTask {
 impl<B: Backend> ClModel<B> {
     /// Wraps a language model.
     pub fn new(lm: CausalLm<B>) -> Self {
-        Self { lm, oracle_task: None }
+        Self { lm, gates: GateStack::new(), pool: PoolDivisor::default(), oracle_task: None }
+    }
+
+    /// The mean prompt embedding `p̄: [b, d]` the gates read (masked by `input_mask`).
+    pub fn pooled_embedding(&self, batch: &TokenBatch, input_mask: &[u8]) -> Result<Tensor<B, 2>> {
+        let device = self.lm.model.embed_tokens.weight.device();
+        let mask = Tensor::<B, 2>::from_data(TensorData::new(input_mask.iter().map(|&m| m as f32).collect::<Vec<_>>(), [batch.batch, batch.seq]), &device);
+        mean_embedding(self.lm.embed(batch).detach(), mask, self.pool).map_err(|e| ClError::Method { method: "GainLoRA", msg: e.to_string() })
     }
 
     /// The adapter context for a batch whose real tokens are `input_mask`'s ones (the
     /// prompt part for gates; all tokens for layer statistics).
-    pub fn context(&self, batch: &TokenBatch, input_mask: &[u8]) -> AdapterContext<B> {
+    pub fn context(&self, batch: &TokenBatch, input_mask: &[u8]) -> Result<AdapterContext<B>> {
         let device = self.lm.model.embed_tokens.weight.device();
         let mask = Tensor::<B, 2>::from_data(TensorData::new(input_mask.iter().map(|&m| m as f32).collect::<Vec<_>>(), [batch.batch, batch.seq]), &device);
+        if !self.gates.is_empty() {
+            let p = self.pooled_embedding(batch, input_mask)?;
+            let gates = self.gates.gates(p).map_err(|e| ClError::Method { method: "GainLoRA", msg: e.to_string() })?;
+            return Ok(AdapterContext { gates: Some(gates), token_mask: Some(mask) });
+        }
         let gates = self.oracle_task.map(|o| {
             let mut one_hot = vec![0f32; batch.batch * o.n_gates];
             for row in one_hot.chunks_mut(o.n_gates) {
@@ -47,13 +66,13 @@ impl<B: Backend> ClModel<B> {
             }
             Tensor::<B, 2>::from_data(TensorData::new(one_hot, [batch.batch, o.n_gates]), &device)
         });
-        AdapterContext { gates, token_mask: Some(mask) }
+        Ok(AdapterContext { gates, token_mask: Some(mask) })
     }
 
     /// Teacher-forced loss on the `loss_mask` tokens; the context is built from the prompt
     /// tokens (`prompt_mask`).
     pub fn loss(&self, batch: &TokenBatch, loss_mask: &[u8], prompt_mask: &[u8]) -> Result<Tensor<B, 1>> {
-        let ctx = self.context(batch, prompt_mask);
+        let ctx = self.context(batch, prompt_mask)?;
         Ok(masked_lm_loss(&self.lm, batch, loss_mask, &ctx)?)
     }
 }

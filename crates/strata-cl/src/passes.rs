@@ -30,7 +30,7 @@ pub fn capture_inputs<B: AutodiffBackend>(model: &mut ClModel<B>, examples: &[En
         for chunk in examples[..n].chunks(batch_size.max(1)) {
             let refs: Vec<&EncodedExample> = chunk.iter().collect();
             let batch = TrainBatch::from_examples(&refs, pad_id)?;
-            let ctx = valid.context(&batch.tokens, &batch.tokens.mask);
+            let ctx = valid.context(&batch.tokens, &batch.tokens.mask)?;
             let _ = valid.lm.hidden(&batch.tokens, None, &ctx);
             bar.inc(chunk.len() as u64);
         }

@@ -8,6 +8,10 @@ use common::{run_synthetic, synthetic_tasks, tiny_config};
 use strata_cl::MethodConfig;
 use strata_cl::methods::LoraSettings;
 use strata_cl::methods::ewc::EwcConfig;
+use strata_cl::methods::gainlora::{GainloraConfig, GainloraVariant};
+use strata_cl::methods::inflora::InfloraConfig;
+use strata_cl::methods::oa_adapter::OaAdapterConfig;
+use strata_cl::methods::olora::OloraConfig;
 use strata_cl::methods::osft::OsftConfig;
 use strata_models::strata_adapters::OsftRankRule;
 use strata_cl::methods::replay::ReplayConfig;
@@ -21,7 +25,13 @@ fn lora() -> LoraSettings {
 fn resumed_run_reproduces_the_uninterrupted_accuracy_matrix() {
     let dir = tempfile::tempdir().unwrap();
     let tasks = synthetic_tasks(3, 24, 8);
-    for method in [MethodConfig::IncLora { lora: lora() }, MethodConfig::Ewc(EwcConfig { lambda: 10.0, fisher_samples: 4 })] {
+    let methods = [
+        MethodConfig::IncLora { lora: lora() },
+        MethodConfig::Ewc(EwcConfig { lambda: 10.0, fisher_samples: 4 }),
+        MethodConfig::GainLora(GainloraConfig { lora: lora(), gate_hidden: 16, ..GainloraConfig::default() }),
+        MethodConfig::OaAdapter(OaAdapterConfig::default()),
+    ];
+    for method in methods {
         let lr = if matches!(method, MethodConfig::Ewc(_)) { 3e-3 } else { 1e-2 };
         let full = run_synthetic(&tiny_config("full", method.clone(), dir.path(), lr), &tasks, &RunOptions::default());
         assert!(full.finished);
@@ -71,6 +81,11 @@ fn every_baseline_runs_and_writes_results() {
         (MethodConfig::Ewc(EwcConfig { lambda: 10.0, fisher_samples: 4 }), 3e-3),
         (MethodConfig::Mtl { lora: lora() }, 1e-2),
         (MethodConfig::PerTaskFt { lora: lora() }, 1e-2),
+        (MethodConfig::OLora(OloraConfig { lora: lora(), ..OloraConfig::default() }), 1e-2),
+        (MethodConfig::InfLora(InfloraConfig { lora: lora(), ..InfloraConfig::default() }), 1e-2),
+        (MethodConfig::GainLora(GainloraConfig { lora: lora(), gate_hidden: 16, ..GainloraConfig::default() }), 1e-2),
+        (MethodConfig::GainLora(GainloraConfig { lora: lora(), gate_hidden: 16, variant: GainloraVariant::Olora, ..GainloraConfig::default() }), 1e-2),
+        (MethodConfig::OaAdapter(OaAdapterConfig::default()), 1e-2),
         (MethodConfig::Osft(OsftConfig::default()), 3e-3),
         (MethodConfig::Osft(OsftConfig { rank_rule: OsftRankRule::Fixed { fraction: 0.5 }, reproject: true, ..OsftConfig::default() }), 3e-3),
     ];
@@ -107,6 +122,13 @@ fn every_baseline_runs_and_writes_results() {
                 }
                 assert!(trainable > 0, "{name}");
                 continue;
+            }
+            MethodConfig::OaAdapter(_) => {
+                let report = &res.records[1].method_report;
+                assert_eq!(report["effective_ranks"].as_object().unwrap().len(), 4, "{name}: 2 slots × 2 layers");
+                assert!(report["used_parameters"].as_u64().unwrap() <= report["allocated_parameters"].as_u64().unwrap());
+                assert!(report["olora_parameters_same_budget"].as_u64().unwrap() > 0);
+                assert!(trainable > 0 && trainable < total / 2, "{name}: {trainable} of {total}");
             }
             _ => assert!(trainable > 0 && trainable < total / 2, "{name}: {trainable} of {total}"),
         }

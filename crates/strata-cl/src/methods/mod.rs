@@ -11,8 +11,12 @@ use crate::method::Method;
 use crate::model::ClModel;
 
 pub mod ewc;
+pub mod gainlora;
 pub mod inc_lora;
+pub mod inflora;
 pub mod mtl;
+pub mod oa_adapter;
+pub mod olora;
 pub mod osft;
 pub mod per_task_ft;
 pub mod replay;
@@ -46,7 +50,8 @@ impl LoraSettings {
         LoraConfig::new().with_rank(self.rank).with_alpha(self.alpha).with_dropout(self.dropout).with_target_modules(self.targets.clone())
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<()> {
         if self.rank == 0 || self.targets.is_empty() || !(0.0..1.0).contains(&self.dropout) {
             return Err(ClError::config("lora: rank ≥ 1, a non-empty target list and dropout in [0, 1) are required"));
         }
@@ -72,6 +77,14 @@ pub enum MethodConfig {
         #[serde(default)]
         lora: LoraSettings,
     },
+    /// O-LoRA: incremental LoRA with orthogonal down-projections.
+    OLora(olora::OloraConfig),
+    /// InfLoRA: designed, frozen down-projections orthogonal to old inputs.
+    InfLora(inflora::InfloraConfig),
+    /// GainLoRA: gated LoRA branches (InfLoRA or O-LoRA family).
+    GainLora(gainlora::GainloraConfig),
+    /// OA-Adapter: budget-adaptive residual adapters in orthogonal subspaces.
+    OaAdapter(oa_adapter::OaAdapterConfig),
     /// SeqFT (or SeqLoRA) with a memory of a fraction of every old task.
     Replay(replay::ReplayConfig),
     /// SeqFT with the diagonal-Fisher penalty.
@@ -111,6 +124,13 @@ impl MethodConfig {
             Self::Mtl { .. } => "MTL",
             Self::PerTaskFt { .. } => "PerTaskFT",
             Self::Osft(_) => "OSFT",
+            Self::OLora(_) => "O-LoRA",
+            Self::InfLora(_) => "InfLoRA",
+            Self::GainLora(c) => match c.variant {
+                gainlora::GainloraVariant::Inflora => "GainLoRA(InfLoRA)",
+                gainlora::GainloraVariant::Olora => "GainLoRA(O-LoRA)",
+            },
+            Self::OaAdapter(_) => "OA-Adapter",
         }
     }
 
@@ -127,6 +147,10 @@ impl MethodConfig {
             Self::Replay(c) => c.validate(),
             Self::Ewc(c) => c.validate(),
             Self::Osft(c) => c.validate(),
+            Self::OLora(c) => c.validate(),
+            Self::InfLora(c) => c.validate(),
+            Self::GainLora(c) => c.validate(),
+            Self::OaAdapter(c) => c.validate(),
         }
     }
 
@@ -141,6 +165,10 @@ impl MethodConfig {
             Self::Mtl { lora } => Box::new(mtl::Mtl::new(lora)),
             Self::PerTaskFt { lora } => Box::new(per_task_ft::PerTaskFt::new(lora)),
             Self::Osft(c) => Box::new(osft::Osft::new(c)),
+            Self::OLora(c) => Box::new(olora::Olora::new(c)),
+            Self::InfLora(c) => Box::new(inflora::Inflora::new(c)),
+            Self::GainLora(c) => Box::new(gainlora::Gainlora::<B>::new(c)),
+            Self::OaAdapter(c) => Box::new(oa_adapter::OaAdapterMethod::<B>::new(c)),
         }
     }
 }
