@@ -26,6 +26,24 @@ enum Command {
     Generate(GenerateArgs),
     /// Write the last position's logits and the prompt's token ids as JSON.
     Logits(LogitsArgs),
+    /// Run a continual-learning experiment from a TOML/JSON configuration file.
+    Run(RunArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The run configuration (see docs/engine.md for every field and its default).
+    #[arg(long)]
+    config: PathBuf,
+    /// Continue from the run directory's last checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Backend: ndarray, wgpu or cuda (default: the most capable compiled one).
+    #[arg(long)]
+    device: Option<String>,
+    /// Do not write checkpoints.
+    #[arg(long)]
+    no_checkpoints: bool,
 }
 
 #[derive(Args)]
@@ -129,6 +147,16 @@ fn run_logits<B: Backend>(args: &LogitsArgs, device: B::Device, kind: DeviceKind
     Ok(())
 }
 
+fn run_experiment(args: &RunArgs) -> Result<()> {
+    let config = strata_cl::RunConfig::from_file(&args.config)?;
+    let kind = device_kind(&args.device)?;
+    let options = strata_cl::RunOptions { resume: args.resume, no_checkpoints: args.no_checkpoints, device: kind.to_string(), ..Default::default() };
+    let results = with_backend!(kind, |B, device| strata_cl::run::<burn::backend::Autodiff<B>>(&config, &device, &options), else |k| bail!("backend {k} is not compiled in"))?;
+    println!("{}", results.markdown());
+    eprintln!("results in {}", config.output_dir.join(&config.name).display());
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -143,6 +171,7 @@ fn main() -> Result<()> {
             let kind = device_kind(&args.model.device)?;
             with_backend!(kind, |B, device| run_generate::<B>(&args, device), else |k| bail!("backend {k} is not compiled in"))
         }
+        Command::Run(args) => run_experiment(&args),
         Command::Logits(args) => {
             let kind = device_kind(&args.model.device)?;
             with_backend!(kind, |B, device| run_logits::<B>(&args, device, kind), else |k| bail!("backend {k} is not compiled in"))
