@@ -97,7 +97,7 @@ pub fn preset(name: &str, output_dir: &Path) -> Result<Preset> {
                 output_dir: output_dir.to_path_buf(),
                 ..RunConfig::default()
             };
-            Preset { name: "quick", about: "SmolLM2-135M, Standard order 1, 64 train / 32 test examples per task (16 steps of 4), CPU", runs: runs("quick", base, &lora, Rates { full: 5e-5, adapter: 1e-3 }) }
+            Preset { name: "quick", about: "SmolLM2-135M, Standard order 1, 64 train / 32 test examples per task (16 steps of 4), CPU", runs: runs("quick", base, &lora, Rates { full: 1e-4, adapter: 1e-3 }) }
         }
         "full" => {
             let base = RunConfig {
