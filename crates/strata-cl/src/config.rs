@@ -294,6 +294,27 @@ mod tests {
     }
 
     #[test]
+    fn every_method_parses_from_toml() {
+        for (toml_method, name) in [
+            ("name = \"seq-ft\"", "SeqFT"),
+            ("name = \"o-lora\"\nlambda1 = 0.1\nlambda_schedule = [[0.0, 0.0], [0.5, 0.1]]", "O-LoRA"),
+            ("name = \"inf-lora\"\ngpm_epsilon = 0.99", "InfLoRA"),
+            ("name = \"gain-lora\"\nvariant = \"olora\"\npool = \"PaddedLength\"", "GainLoRA(O-LoRA)"),
+            ("name = \"osft\"\nreproject = true\nrank_rule = { rule = \"fixed\", fraction = 0.3 }", "OSFT"),
+            ("name = \"oa-adapter\"\nlambda_orth = 5.0", "OA-Adapter"),
+            ("name = \"replay\"\nfraction = 0.05", "Replay"),
+            ("name = \"ewc\"\nlambda = 10.0", "EWC"),
+            ("name = \"per-task-ft\"", "PerTaskFT"),
+            ("name = \"mtl\"", "MTL"),
+        ] {
+            let cfg: RunConfig = toml::from_str(&format!("[method]\n{toml_method}\n")).unwrap_or_else(|e| panic!("{toml_method}: {e}"));
+            assert_eq!(cfg.method.display_name(), name);
+            cfg.validate().unwrap();
+        }
+        assert!(toml::from_str::<RunConfig>("[method]\nname = \"osft\"\nrank = 3\n").is_err(), "unknown method field");
+    }
+
+    #[test]
     fn unknown_fields_and_bad_ranges_are_errors() {
         assert!(toml::from_str::<RunConfig>("nmae = \"typo\"").is_err());
         let mut cfg = RunConfig::default();
