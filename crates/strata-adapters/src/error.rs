@@ -77,6 +77,25 @@ pub enum AdapterError {
         /// Length of the second list.
         right: usize,
     },
+    /// The old subspace `M²` leaves no direction for a new GainLoRA key: it spans `R^d`, or
+    /// the current task's gate outputs lie inside it (`‖(I − M²M²ᵀ)C‖ ≈ 0`).
+    #[error("{op}: no direction orthogonal to the old gate outputs is left (basis rank {rank} of {dim}, relative residual {residual:.3e})")]
+    NoFreeDirection {
+        /// The operation.
+        op: &'static str,
+        /// Ambient dimension `d`.
+        dim: usize,
+        /// Rank of `M²`.
+        rank: usize,
+        /// `‖(I − M²M²ᵀ)C‖_F / ‖C‖_F`.
+        residual: f64,
+    },
+    /// A [`crate::gate::GateStack`] operation needs at least one gate.
+    #[error("{op}: the gate stack is empty")]
+    EmptyStack {
+        /// The operation.
+        op: &'static str,
+    },
     /// A linear-algebra step failed (bad input, rank deficiency, non-convergence).
     #[error(transparent)]
     Linalg(#[from] LinalgError),

@@ -83,18 +83,11 @@ pub fn inflora_branch<B: Backend>(config: &LoraConfig, cov: &Tensor<B, 2>, basis
 mod tests {
     use super::*;
     use crate::{AdaptedLinear, AdapterContext};
-    use burn::backend::{Autodiff, NdArray};
     use burn::module::Param;
     use burn::tensor::{ElementConversion, TensorData};
-    use strata_linalg::random::gaussian_vec;
     use strata_linalg::{householder_qr_host, subspace_error};
 
-    type Ad = Autodiff<NdArray<f32>>;
-    type Plain = NdArray<f32>;
-
-    fn mat<B: Backend>(rows: usize, cols: usize, seed: u64) -> Tensor<B, 2> {
-        Tensor::from_data(TensorData::new(gaussian_vec(rows * cols, seed), [rows, cols]), &Default::default())
-    }
+    use crate::test_util::{Ad, Plain, mat};
 
     fn fro<B: Backend, const D: usize>(t: Tensor<B, D>) -> f64 {
         let s: f64 = t.powf_scalar(2.0).sum().into_scalar().elem();

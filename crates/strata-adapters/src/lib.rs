@@ -38,6 +38,8 @@ pub mod trainable;
 
 #[cfg(test)]
 mod osft_tests;
+#[cfg(test)]
+mod test_util;
 
 pub use capture::{CaptureConfig, CapturedInputs, InputCapture};
 pub use context::AdapterContext;

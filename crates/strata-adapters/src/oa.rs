@@ -161,17 +161,10 @@ pub fn oa_orthogonality<B: Backend>(new: &OaAdapter<B>, old_columns: &[Tensor<B,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::{Autodiff, NdArray};
     use burn::module::Param;
     use burn::tensor::{ElementConversion, TensorData};
-    use strata_linalg::random::gaussian_vec;
 
-    type Ad = Autodiff<NdArray<f32>>;
-    type Plain = NdArray<f32>;
-
-    fn mat<B: Backend>(rows: usize, cols: usize, seed: u64) -> Tensor<B, 2> {
-        Tensor::from_data(TensorData::new(gaussian_vec(rows * cols, seed), [rows, cols]), &Default::default())
-    }
+    use crate::test_util::{Ad, Plain, mat};
 
     fn vec1<B: Backend>(v: &[f32]) -> Tensor<B, 1> {
         Tensor::from_floats(v, &Default::default())
