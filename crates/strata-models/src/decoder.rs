@@ -215,6 +215,14 @@ impl<B: Backend> CausalLm<B> {
         self.logits(hidden)
     }
 
+    /// Logits of the last position only, `[b, 1, vocab]`, for `batch` continuing `cache` (see
+    /// [`Self::forward_cached`]): generation needs no other row of the LM head.
+    pub fn forward_cached_last(&self, batch: &TokenBatch, full_mask: &[u8], positions: &[Vec<usize>], cache: &mut KvCache<B>, ctx: &AdapterContext<B>) -> Tensor<B, 3> {
+        let hidden = self.hidden_with(batch, full_mask, positions, Some(cache), ctx);
+        let [b, s, d] = hidden.dims();
+        self.logits(hidden.slice([0..b, s - 1..s, 0..d]))
+    }
+
     /// Final hidden states `[b, s, d]` (after the last norm).
     pub fn hidden(&self, batch: &TokenBatch, cache: Option<&mut KvCache<B>>, ctx: &AdapterContext<B>) -> Tensor<B, 3> {
         self.hidden_with(batch, &batch.mask, &batch.positions(), cache, ctx)

@@ -112,9 +112,9 @@ pub fn generate<B: Backend>(model: &CausalLm<B>, prompts: &[Vec<u32>], config: &
     let mut out: Vec<Vec<u32>> = vec![Vec::new(); rows];
     let mut done = vec![false; rows];
     for _ in 0..config.max_new_tokens {
-        let logits = model.forward_cached(&step, &full_mask, &positions, &mut cache, ctx);
-        let [_, s, v] = logits.dims();
-        let last: Vec<f32> = logits.slice([0..rows, s - 1..s, 0..v]).to_data().iter::<f32>().collect();
+        let logits = model.forward_cached_last(&step, &full_mask, &positions, &mut cache, ctx);
+        let v = logits.dims()[2];
+        let last: Vec<f32> = logits.to_data().iter::<f32>().collect();
         let mut next = Vec::with_capacity(rows);
         for r in 0..rows {
             let tok = if done[r] { config.pad_id } else { choose_token(&last[r * v..(r + 1) * v], &config.decoding, &mut rng) };

@@ -25,17 +25,34 @@ pub fn next_token_log_probs<B: Backend>(logits: Tensor<B, 3>, batch: &TokenBatch
 
 /// Mean negative log-likelihood over the tokens with `loss_mask = 1` (`batch·seq` values;
 /// the first column can never be scored). The trainers' loss: `−Σ m_t log p_t / Σ m_t`.
+///
+/// Only the scored positions go through the LM head: a prompt of a few hundred tokens with a
+/// short answer costs one `[n_scored, d] × [d, vocab]` product instead of `[b·s, d] × [d, vocab]`.
 pub fn masked_lm_loss<B: Backend>(model: &CausalLm<B>, batch: &TokenBatch, loss_mask: &[u8], ctx: &AdapterContext<B>) -> Result<Tensor<B, 1>> {
     let weights = shifted_mask(batch, loss_mask)?;
-    let count: f32 = weights.iter().sum();
-    if count == 0.0 {
+    let (s, w) = (batch.seq, batch.seq - 1);
+    // Row r, column t of the shifted mask: position r·s + t predicts token ids[r·s + t + 1].
+    let (mut rows, mut targets) = (Vec::new(), Vec::new());
+    for r in 0..batch.batch {
+        for t in 0..w {
+            if weights[r * w + t] > 0.0 {
+                rows.push((r * s + t) as i32);
+                targets.push(batch.ids[r * s + t + 1] as i32);
+            }
+        }
+    }
+    if rows.is_empty() {
         return Err(ModelError::Input("loss mask selects no token".into()));
     }
-    let logits = model.forward(batch, ctx);
-    let device = logits.device();
-    let logp = next_token_log_probs(logits, batch);
-    let w = Tensor::<B, 2>::from_data(TensorData::new(weights, [batch.batch, batch.seq - 1]), &device);
-    Ok((logp * w).sum().neg() / count as f64)
+    let n = rows.len();
+    let hidden = model.hidden(batch, None, ctx);
+    let device = hidden.device();
+    let d = hidden.dims()[2];
+    let picked = hidden.reshape([batch.batch * s, d]).select(0, Tensor::<B, 1, Int>::from_data(TensorData::new(rows, [n]), &device));
+    let logits = model.logits(picked.reshape([1, n, d])).reshape([n, model.config().vocab_size]);
+    let logp = log_softmax(logits, 1);
+    let targets = Tensor::<B, 2, Int>::from_data(TensorData::new(targets, [n, 1]), &device);
+    Ok(logp.gather(1, targets).sum().neg() / n as f64)
 }
 
 /// `loss_mask` without its first column, as f32 (`[b, s − 1]` row-major).
