@@ -127,11 +127,24 @@ impl RunResults {
             let cells: Vec<&str> = line.split(',').collect();
             let _ = writeln!(s, "| {} |", cells.join(" | "));
         }
-        s.push_str("\n| task | metric | test source | train | test | trainable params | seconds |\n|---|---|---|---|---|---|---|\n");
-        for (t, r) in self.tasks.iter().zip(self.records.iter().chain(std::iter::repeat(self.records.last().expect("a finished task")))) {
-            let _ = writeln!(s, "| {} | {} | {} | {} | {} | {} | {:.1} |", t.name, t.metric, t.test_source, t.n_train, t.n_test, r.trainable_params, r.seconds);
+        s.push_str("\n| task | metric | test source | train | test |\n|---|---|---|---|---|\n");
+        for t in &self.tasks {
+            let _ = writeln!(s, "| {} | {} | {} | {} | {} |", t.name, t.metric, t.test_source, t.n_train, t.n_test);
+        }
+        s.push_str("\n| trained | steps | loss start → end | trainable / total params | seconds | method report |\n|---|---|---|---|---|---|\n");
+        for r in &self.records {
+            let report = if r.method_report.is_null() { String::new() } else { compact_report(&r.method_report) };
+            let _ = writeln!(s, "| {} | {} | {:.3} → {:.3} | {} / {} | {:.1} | {report} |", r.task, r.train.steps, r.train.loss_start, r.train.loss_end, r.trainable_params, r.total_params, r.seconds);
         }
         s
+    }
+}
+
+/// The scalar fields of a method report, `key: value` joined (per-layer maps are in the JSON).
+fn compact_report(report: &serde_json::Value) -> String {
+    match report.as_object() {
+        Some(map) => map.iter().filter(|(_, v)| v.is_number()).map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", "),
+        None => report.to_string(),
     }
 }
 
