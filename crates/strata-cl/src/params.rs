@@ -174,3 +174,47 @@ pub fn load_params<B: Backend, M: Module<B>>(module: M, tensors: &BTreeMap<Strin
     }
     Ok(module)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::NdArray;
+    use burn::nn::{Linear, LinearConfig};
+
+    type B = NdArray<f32>;
+
+    fn layer() -> Linear<B> {
+        LinearConfig::new(3, 2).init(&Default::default())
+    }
+
+    #[test]
+    fn paths_counts_and_round_trip() {
+        let l = layer();
+        let infos = param_infos::<B, _>(&l);
+        let paths: Vec<&str> = infos.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["weight", "bias"]);
+        assert_eq!(param_counts::<B, _>(&l), (0, 8), "nothing trains on a backend without autodiff");
+        let saved = host_params::<B, _>(&l, &|_| true);
+        let fresh = load_params(layer(), &saved, std::path::Path::new("x.safetensors")).unwrap();
+        assert_eq!(host_params::<B, _>(&fresh, &|_| true), saved);
+    }
+
+    #[test]
+    fn wrong_shape_missing_and_extra_tensors_are_named() {
+        let path = std::path::Path::new("ck/tensors-2.safetensors");
+        let mut saved = host_params::<B, _>(&layer(), &|_| true);
+        saved.insert("weight".into(), HostTensor { shape: vec![4, 2], data: vec![0.0; 8] });
+        let err = load_params(layer(), &saved, path).unwrap_err().to_string();
+        assert!(err.contains("ck/tensors-2.safetensors") && err.contains("weight") && err.contains("[4, 2]") && err.contains("[3, 2]"), "{err}");
+
+        let mut missing = host_params::<B, _>(&layer(), &|_| true);
+        missing.remove("bias");
+        let err = load_params(layer(), &missing, path).unwrap_err().to_string();
+        assert!(err.contains("bias"), "{err}");
+
+        let mut extra = host_params::<B, _>(&layer(), &|_| true);
+        extra.insert("lora.0.a".into(), HostTensor { shape: vec![1], data: vec![0.0] });
+        let err = load_params(layer(), &extra, path).unwrap_err().to_string();
+        assert!(err.contains("another model or method"), "{err}");
+    }
+}
