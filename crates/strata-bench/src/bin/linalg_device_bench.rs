@@ -41,6 +41,38 @@ struct Args {
     /// Timed repetitions after two warm-up runs.
     #[arg(long, default_value_t = 3)]
     repeats: usize,
+    /// Only check GEMM accuracy on small shapes in every orientation and policy, against a
+    /// host f64 product (diagnoses layout bugs in device casts and kernels), then exit.
+    #[arg(long)]
+    check_gemm: bool,
+}
+
+/// Max relative error of `op(a)·op(b)` on the device under each policy, for small shapes
+/// and the four orientations, against the same product on the host in f64.
+fn check_gemm<B: Backend>(device: &B::Device, name: &str) {
+    use strata_linalg::gemm::{GemmPrecision, matmul_with};
+    let host = |t: &Tensor<B, 2>| -> (Vec<f64>, [usize; 2]) { (t.to_data().convert::<f64>().to_vec().expect("f64 data"), t.dims()) };
+    for &(m, k, n) in &[(30usize, 30usize, 30usize), (30, 30, 1), (30, 1, 30), (64, 48, 32), (100, 37, 7), (257, 129, 65)] {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = if ta { gaussian::<B>(k, m, 11, device).transpose() } else { gaussian::<B>(m, k, 11, device) };
+            let b = if tb { gaussian::<B>(n, k, 12, device).transpose() } else { gaussian::<B>(k, n, 12, device) };
+            let ((ha, _), (hb, _)) = (host(&a), host(&b));
+            let mut exact = vec![0f64; m * n];
+            for i in 0..m {
+                for j in 0..n {
+                    exact[i * n + j] = (0..k).map(|l| ha[i * k + l] * hb[l * n + j]).sum();
+                }
+            }
+            let scale = exact.iter().fold(0f64, |x, v| x.max(v.abs())).max(1e-30);
+            // ndarray holds no bf16 tensors.
+            let policies: &[GemmPrecision] = if name == "ndarray" { &[GemmPrecision::Native, GemmPrecision::F64] } else { &[GemmPrecision::Native, GemmPrecision::F64, GemmPrecision::Bf16x3] };
+            for &policy in policies {
+                let (got, dims) = host(&matmul_with(a.clone(), b.clone(), policy));
+                let err = if dims == [m, n] { got.iter().zip(&exact).fold(0f64, |x, (g, e)| x.max((g - e).abs())) / scale } else { f64::INFINITY };
+                println!("{{\"check\":\"gemm\",\"device\":\"{name}\",\"m\":{m},\"k\":{k},\"n\":{n},\"a_transposed\":{ta},\"b_transposed\":{tb},\"policy\":\"{policy:?}\",\"max_rel_err\":{err:.3e}}}");
+            }
+        }
+    }
 }
 
 fn spectrum(kind: &str, p: usize, k: usize) -> Result<Vec<f32>> {
@@ -52,6 +84,10 @@ fn spectrum(kind: &str, p: usize, k: usize) -> Result<Vec<f32>> {
 }
 
 fn run<B: Backend>(args: &Args, device: B::Device, name: &str) -> Result<()> {
+    if args.check_gemm {
+        check_gemm::<B>(&device, name);
+        return Ok(());
+    }
     let shapes: Vec<(usize, usize)> = args
         .shapes
         .split(',')
