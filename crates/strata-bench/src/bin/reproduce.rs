@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use burn::backend::Autodiff;
 use clap::Parser;
 use strata_backend::{DeviceKind, with_backend};
@@ -42,6 +42,7 @@ fn main() -> Result<()> {
     let start = Instant::now();
     let mut results: Vec<(PathBuf, RunResults)> = Vec::new();
     let mut style = String::new();
+    let mut failures: Vec<String> = Vec::new();
     for cfg in &preset.runs {
         if let Some(only) = &only {
             if !only.contains(&cfg.method.display_name().to_lowercase()) {
@@ -51,21 +52,34 @@ fn main() -> Result<()> {
         eprintln!("== {} ({})", cfg.method.display_name(), cfg.name);
         let options = RunOptions { resume: true, device: device_name.clone(), ..RunOptions::default() };
         let t = Instant::now();
-        let res = with_backend!(kind, |B, device| run::<Autodiff<B>>(cfg, &device, &options), else |k| bail!("backend {k} is not compiled in"))
-            .with_context(|| format!("run {}", cfg.name))?;
+        let res = match with_backend!(kind, |B, device| run::<Autodiff<B>>(cfg, &device, &options), else |k| bail!("backend {k} is not compiled in")) {
+            Ok(res) => res,
+            Err(e) => {
+                // One method failing must not cost the others their runs: report and go on.
+                eprintln!("== {} FAILED after {:.0} s: {e:#}", cfg.method.display_name(), t.elapsed().as_secs_f64());
+                failures.push(format!("{}: {e:#}", cfg.method.display_name()));
+                continue;
+            }
+        };
         eprintln!("== {} done in {:.0} s: AA {:.2}", cfg.method.display_name(), t.elapsed().as_secs_f64(), res.summary.map_or(f64::NAN, |s| s.aa));
         style = res.prompt_style.clone();
         results.push((cfg.output_dir.join(&cfg.name), res));
     }
-    if results.is_empty() {
+    if results.is_empty() && failures.is_empty() {
         bail!("no method of preset `{}` matches --only", preset.name);
     }
     let rows = table(&results);
-    let md = markdown(&preset, &rows, &device_name, &style);
+    let mut md = markdown(&preset, &rows, &device_name, &style);
+    for f in &failures {
+        md.push_str(&format!("\n**Failed:** {f}\n"));
+    }
     let dir = args.out.join(preset.name);
     write_atomic(&dir.join("table.md"), md.as_bytes())?;
     write_atomic(&dir.join("table.json"), &serde_json::to_vec_pretty(&rows)?)?;
     println!("{md}");
     eprintln!("preset {} finished in {:.0} s; table in {}", preset.name, start.elapsed().as_secs_f64(), dir.join("table.md").display());
+    if !failures.is_empty() {
+        bail!("{} of the preset's runs failed:\n{}", failures.len(), failures.join("\n"));
+    }
     Ok(())
 }

@@ -66,12 +66,14 @@ pub struct Osft {
     importances: Option<Vec<f64>>,
     /// Frozen ranks used per task, per target layer.
     ranks: Vec<Vec<usize>>,
+    /// Per finished task: whether the importances fell back to |I(l)| (mean ≤ 0).
+    absolute_fallback: Vec<bool>,
 }
 
 impl Osft {
     /// An OSFT run.
     pub fn new(config: OsftConfig) -> Self {
-        Self { config, importances: None, ranks: Vec::new() }
+        Self { config, importances: None, ranks: Vec::new(), absolute_fallback: Vec::new() }
     }
 
     fn err(msg: impl std::fmt::Display) -> ClError {
@@ -162,6 +164,14 @@ impl<B: AutodiffBackend> Method<B> for Osft {
         if let Some(f) = failure {
             return Err(Self::err(f));
         }
+        // The rule normalises importances to mean 1, which needs a positive mean. Mean
+        // cosines of a pretrained model can average ≤ 0 (non-square layers compare unrelated
+        // coordinates); then the magnitude |I(l)| is used and the fallback recorded.
+        let mean = importances.iter().sum::<f64>() / importances.len().max(1) as f64;
+        self.absolute_fallback.push(!(mean > 0.0));
+        if !(mean > 0.0) {
+            importances.iter_mut().for_each(|i| *i = i.abs());
+        }
         self.importances = Some(importances);
         Ok(())
     }
@@ -169,17 +179,18 @@ impl<B: AutodiffBackend> Method<B> for Osft {
     fn report(&self, _model: &ClModel<B>) -> serde_json::Value {
         let ranks = self.ranks.last().cloned().unwrap_or_default();
         let mean = if ranks.is_empty() { 0.0 } else { ranks.iter().sum::<usize>() as f64 / ranks.len() as f64 };
-        serde_json::json!({ "frozen_ranks": ranks, "mean_frozen_rank": mean })
+        serde_json::json!({ "frozen_ranks": ranks, "mean_frozen_rank": mean, "importance_abs_fallback": self.absolute_fallback.last().copied().unwrap_or(false) })
     }
 
     fn state(&self, _model: &ClModel<B>) -> MethodState {
-        MethodState { json: serde_json::json!({ "importances": self.importances, "ranks": self.ranks }), tensors: Default::default() }
+        MethodState { json: serde_json::json!({ "importances": self.importances, "ranks": self.ranks, "absolute_fallback": self.absolute_fallback }), tensors: Default::default() }
     }
 
     fn restore(&mut self, _model: &mut ClModel<B>, state: MethodState, _done: usize, _total: usize) -> Result<()> {
         // Weights are dense between tasks: the checkpoint's tensors fit the base structure.
         self.importances = serde_json::from_value(state.json["importances"].clone()).map_err(Self::err)?;
         self.ranks = serde_json::from_value(state.json["ranks"].clone()).map_err(Self::err)?;
+        self.absolute_fallback = serde_json::from_value(state.json["absolute_fallback"].clone()).map_err(Self::err)?;
         Ok(())
     }
 }
