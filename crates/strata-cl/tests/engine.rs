@@ -149,3 +149,24 @@ fn per_task_ft_cannot_forget_and_seq_ft_does() {
     assert!(seq.matrix.get(0, 0) > 90.0, "{:?}", seq.matrix);
     assert!(seq.matrix.get(1, 0) < 50.0, "SeqFT should overwrite task 0's answer: {:?}", seq.matrix);
 }
+
+#[test]
+fn padding_to_a_multiple_changes_shapes_not_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let tasks = synthetic_tasks(2, 16, 8);
+    let method = MethodConfig::SeqLora { lora: lora() };
+    let plain = run_synthetic(&tiny_config("plain", method.clone(), dir.path(), 1e-2), &tasks, &RunOptions::default());
+    let mut cfg = tiny_config("padded", method, dir.path(), 1e-2);
+    cfg.data.pad_to_multiple = 16;
+    let padded = run_synthetic(&cfg, &tasks, &RunOptions::default());
+    assert_eq!(padded.matrix, plain.matrix);
+    for (a, b) in padded.records.iter().zip(&plain.records) {
+        assert_eq!(a.train.tokens, b.train.tokens);
+        assert_eq!(a.train.target_tokens, b.train.target_tokens);
+        assert!(a.train.padded_tokens > b.train.padded_tokens);
+        assert!((a.train.loss_end - b.train.loss_end).abs() <= 0.02 + 1e-3 * b.train.loss_end.abs(), "{} vs {}", a.train.loss_end, b.train.loss_end);
+        for (ea, eb) in a.evals.iter().zip(&b.evals) {
+            assert_eq!(ea.samples, eb.samples, "padding changed the generated text");
+        }
+    }
+}
