@@ -13,7 +13,9 @@ use crate::model::ClModel;
 use crate::progress;
 
 /// Forwards up to `max_examples` of `examples` (prompt and target, padding excluded)
-/// without gradients and returns what the selected layers saw.
+/// without gradients and returns what the selected layers saw. Batches are padded to a
+/// multiple of `pad_multiple` tokens (the padding is masked out of what is captured).
+#[allow(clippy::too_many_arguments)]
 pub fn capture_inputs<B: AutodiffBackend>(model: &mut ClModel<B>, examples: &[EncodedExample], batch_size: usize, pad_id: u32, pad_multiple: usize, select: &dyn Fn(&LinearName) -> bool, config: CaptureConfig, max_examples: usize) -> Result<BTreeMap<LinearName, CapturedInputs>> {
     let mut handles = BTreeMap::new();
     model.visit_linears_mut(&mut |name, layer| {
