@@ -112,10 +112,11 @@ pub fn preset(name: &str, output_dir: &Path) -> Result<Preset> {
             Preset { name: "full", about: "SmolLM2-135M, Standard order 1, 1000 train / 500 test per task (GPU)".into(), runs: runs("full", base, &lora, Rates { full: 5e-5, adapter: 1e-3 }) }
         }
         "gpu" => {
-            // `full`'s model, order, lengths, batch and rates on fewer examples, sized from
-            // measurements on one H100 (docs/reproduction.md) so that each method fits a
-            // few minutes of device time; batches padded to 64-token multiples so the GPU
-            // compiles and autotunes kernels for a handful of sequence lengths only.
+            // `full`'s model, order, lengths, batch and rates on fewer examples: 500 / 200
+            // take ≈ 30 s of training and ≈ 10 s of evaluation per method on one H100 once
+            // the kernels are compiled (SeqFT, docs/reproduction.md), but the first use of
+            // each method's kernels costs minutes of compilation on top. Batches are padded
+            // to 64-token multiples so kernels are built for a handful of lengths only.
             let base = RunConfig {
                 seed: 42,
                 model: ModelSpec::Pretrained("smollm2-135m".into()),
