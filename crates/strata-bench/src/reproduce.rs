@@ -20,10 +20,10 @@ use strata_cl::{MethodConfig, RunConfig, RunResults};
 /// A named set of runs.
 #[derive(Debug, Clone)]
 pub struct Preset {
-    /// `smoke`, `quick` or `full`.
+    /// `smoke`, `quick`, `gpu` or `full`.
     pub name: &'static str,
     /// What it is for, in one line.
-    pub about: &'static str,
+    pub about: String,
     /// One configuration per method.
     pub runs: Vec<RunConfig>,
 }
@@ -85,7 +85,7 @@ pub fn preset(name: &str, output_dir: &Path) -> Result<Preset> {
                 output_dir: output_dir.to_path_buf(),
                 ..RunConfig::default()
             };
-            Preset { name: "smoke", about: "tiny random model, 3 tasks × 16 examples: checks the pipeline in seconds (numbers are meaningless)", runs: runs("smoke", base, &lora, Rates { full: 1e-3, adapter: 1e-2 }) }
+            Preset { name: "smoke", about: "tiny random model, 3 tasks × 16 examples: checks the pipeline in seconds (numbers are meaningless)".into(), runs: runs("smoke", base, &lora, Rates { full: 1e-3, adapter: 1e-2 }) }
         }
         "quick" => {
             let base = RunConfig {
@@ -97,7 +97,7 @@ pub fn preset(name: &str, output_dir: &Path) -> Result<Preset> {
                 output_dir: output_dir.to_path_buf(),
                 ..RunConfig::default()
             };
-            Preset { name: "quick", about: "SmolLM2-135M, Standard order 1, 64 train / 32 test examples per task (16 steps of 4), CPU", runs: runs("quick", base, &lora, Rates { full: 1e-4, adapter: 1e-3 }) }
+            Preset { name: "quick", about: "SmolLM2-135M, Standard order 1, 64 train / 32 test examples per task (16 steps of 4), CPU".into(), runs: runs("quick", base, &lora, Rates { full: 1e-4, adapter: 1e-3 }) }
         }
         "full" => {
             let base = RunConfig {
@@ -109,11 +109,33 @@ pub fn preset(name: &str, output_dir: &Path) -> Result<Preset> {
                 output_dir: output_dir.to_path_buf(),
                 ..RunConfig::default()
             };
-            Preset { name: "full", about: "SmolLM2-135M, Standard order 1, 1000 train / 500 test per task (GPU)", runs: runs("full", base, &lora, Rates { full: 5e-5, adapter: 1e-3 }) }
+            Preset { name: "full", about: "SmolLM2-135M, Standard order 1, 1000 train / 500 test per task (GPU)".into(), runs: runs("full", base, &lora, Rates { full: 5e-5, adapter: 1e-3 }) }
         }
-        other => bail!("unknown preset `{other}`: expected smoke, quick or full"),
+        "gpu" => {
+            // `full`'s model, order, lengths, batch and rates on fewer examples: 500 / 200
+            // take ≈ 30 s of training and ≈ 10 s of evaluation per method on one H100 once
+            // the kernels are compiled (SeqFT, docs/reproduction.md), but the first use of
+            // each method's kernels costs minutes of compilation on top. Batches are padded
+            // to 64-token multiples so kernels are built for a handful of lengths only.
+            let base = RunConfig {
+                seed: 42,
+                model: ModelSpec::Pretrained("smollm2-135m".into()),
+                data: DataConfig { order: "standard-1".into(), train_per_task: Some(GPU_TRAIN_PER_TASK), test_per_task: Some(GPU_TEST_PER_TASK), max_source_len: 256, pad_to_multiple: 64, ..DataConfig::default() },
+                optim: OptimConfig { batch_size: 16, epochs: 1, warmup_ratio: 0.05, ..OptimConfig::default() },
+                eval: EvalConfig { batch_size: 64, max_new_tokens: Some(8) },
+                output_dir: output_dir.to_path_buf(),
+                ..RunConfig::default()
+            };
+            Preset { name: "gpu", about: "SmolLM2-135M, Standard order 1, the `full` preset on fewer examples per task, batches padded to 64-token multiples (one H100)".into(), runs: runs("gpu", base, &lora, Rates { full: 5e-5, adapter: 1e-3 }) }
+        }
+        other => bail!("unknown preset `{other}`: expected smoke, quick, gpu or full"),
     })
 }
+
+/// Training examples per task of the `gpu` preset.
+pub const GPU_TRAIN_PER_TASK: usize = 500;
+/// Test examples per task of the `gpu` preset.
+pub const GPU_TEST_PER_TASK: usize = 200;
 
 /// One line of the table.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -80,8 +80,14 @@ pub struct TrainBatch {
 impl TrainBatch {
     /// Builds the batch from examples.
     pub fn from_examples(examples: &[&EncodedExample], pad_id: u32) -> Result<Self> {
+        Self::from_examples_padded(examples, pad_id, 1)
+    }
+
+    /// As [`Self::from_examples`], the columns rounded up to a multiple of `multiple` (see
+    /// `DataConfig::pad_to_multiple`); the extra columns are padding in every mask.
+    pub fn from_examples_padded(examples: &[&EncodedExample], pad_id: u32, multiple: usize) -> Result<Self> {
         let rows: Vec<Vec<u32>> = examples.iter().map(|e| e.prompt.iter().chain(&e.target).copied().collect()).collect();
-        let tokens = TokenBatch::pad(&rows, pad_id, PadSide::Right)?;
+        let tokens = TokenBatch::pad_to_multiple(&rows, pad_id, PadSide::Right, multiple)?;
         let s = tokens.seq;
         let mut loss_mask = vec![0u8; tokens.batch * s];
         let mut prompt_mask = vec![0u8; tokens.batch * s];
@@ -135,6 +141,21 @@ mod tests {
         assert_eq!(batch.prompt_mask, vec![1, 1, 1, 0, 0, 1, 0, 0, 0, 0]);
         assert_eq!(batch.loss_mask, vec![0, 0, 0, 1, 1, 0, 1, 1, 0, 0]);
         assert_eq!(batch.target_tokens(), 4);
+    }
+
+    #[test]
+    fn padded_train_batch_only_adds_masked_columns() {
+        let a = EncodedExample { prompt: vec![1, 2, 3], target: vec![4, 9], references: vec![] };
+        let b = EncodedExample { prompt: vec![5], target: vec![6, 9], references: vec![] };
+        let plain = TrainBatch::from_examples(&[&a, &b], 0).unwrap();
+        let padded = TrainBatch::from_examples_padded(&[&a, &b], 0, 4).unwrap();
+        assert_eq!(padded.tokens.seq, 8);
+        assert_eq!(padded.tokens.ids, vec![1, 2, 3, 4, 9, 0, 0, 0, 5, 6, 9, 0, 0, 0, 0, 0]);
+        assert_eq!(padded.tokens.mask, vec![1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0]);
+        assert_eq!(padded.prompt_mask, vec![1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(padded.loss_mask, vec![0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
+        assert_eq!(padded.target_tokens(), plain.target_tokens());
+        assert_eq!(TrainBatch::from_examples_padded(&[&a, &b], 0, 1).unwrap().tokens, plain.tokens);
     }
 
     #[test]

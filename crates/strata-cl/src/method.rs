@@ -35,6 +35,8 @@ pub struct TaskCtx<'a> {
     pub seed: u64,
     /// Micro-batch size of the run (for data passes).
     pub batch_size: usize,
+    /// Pad data-pass batches to a multiple of this many tokens (`data.pad_to_multiple`).
+    pub pad_multiple: usize,
 }
 
 /// A method's saved state: small values as JSON, large arrays as tensors (stored beside the

@@ -13,8 +13,10 @@ use crate::model::ClModel;
 use crate::progress;
 
 /// Forwards up to `max_examples` of `examples` (prompt and target, padding excluded)
-/// without gradients and returns what the selected layers saw.
-pub fn capture_inputs<B: AutodiffBackend>(model: &mut ClModel<B>, examples: &[EncodedExample], batch_size: usize, pad_id: u32, select: &dyn Fn(&LinearName) -> bool, config: CaptureConfig, max_examples: usize) -> Result<BTreeMap<LinearName, CapturedInputs>> {
+/// without gradients and returns what the selected layers saw. Batches are padded to a
+/// multiple of `pad_multiple` tokens (the padding is masked out of what is captured).
+#[allow(clippy::too_many_arguments)]
+pub fn capture_inputs<B: AutodiffBackend>(model: &mut ClModel<B>, examples: &[EncodedExample], batch_size: usize, pad_id: u32, pad_multiple: usize, select: &dyn Fn(&LinearName) -> bool, config: CaptureConfig, max_examples: usize) -> Result<BTreeMap<LinearName, CapturedInputs>> {
     let mut handles = BTreeMap::new();
     model.visit_linears_mut(&mut |name, layer| {
         if select(name) {
@@ -29,7 +31,7 @@ pub fn capture_inputs<B: AutodiffBackend>(model: &mut ClModel<B>, examples: &[En
     let outcome = (|| -> Result<()> {
         for chunk in examples[..n].chunks(batch_size.max(1)) {
             let refs: Vec<&EncodedExample> = chunk.iter().collect();
-            let batch = TrainBatch::from_examples(&refs, pad_id)?;
+            let batch = TrainBatch::from_examples_padded(&refs, pad_id, pad_multiple)?;
             let ctx = valid.context(&batch.tokens, &batch.tokens.mask)?;
             let _ = valid.lm.hidden(&batch.tokens, None, &ctx);
             bar.inc(chunk.len() as u64);

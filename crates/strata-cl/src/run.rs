@@ -195,6 +195,7 @@ pub fn run_prepared<B: AutodiffBackend>(config: &RunConfig, device: &B::Device, 
         max_new_tokens: config.eval.max_new_tokens.unwrap_or(config.data.max_target_len),
         eos_ids: loaded.eos_ids.clone(),
         pad_id: loaded.pad_id,
+        pad_multiple: config.data.pad_to_multiple,
     };
     let union: Vec<EncodedExample> = if joint { tasks.iter().flat_map(|t| t.train.iter().cloned()).collect() } else { Vec::new() };
     let elapsed_before = progress.seconds;
@@ -205,12 +206,12 @@ pub fn run_prepared<B: AutodiffBackend>(config: &RunConfig, device: &B::Device, 
         let seed = task_seed(config.seed, phase);
         B::seed(device, seed);
         let (name, train) = if joint { ("joint", union.as_slice()) } else { (tasks[phase].info.name.as_str(), tasks[phase].train.as_slice()) };
-        let ctx = TaskCtx { index: phase, total, name, train, pad_id: loaded.pad_id, seed, batch_size: config.optim.batch_size };
+        let ctx = TaskCtx { index: phase, total, name, train, pad_id: loaded.pad_id, seed, batch_size: config.optim.batch_size, pad_multiple: config.data.pad_to_multiple };
         method.before_task(&mut model, &ctx)?;
         let examples = method.training_examples(&ctx);
         let (trainable_params, total_params) = param_counts::<B, _>(&model);
         let label = format!("{}/{} {name}", phase + 1, phases);
-        let (trained, stats) = train_task(model, method.as_mut(), &examples, &config.optim, loaded.pad_id, seed, &label)?;
+        let (trained, stats) = train_task(model, method.as_mut(), &examples, &config.optim, loaded.pad_id, config.data.pad_to_multiple, seed, &label)?;
         model = trained;
         method.after_task(&mut model, &ctx)?;
 

@@ -25,6 +25,16 @@ pub struct TrainStats {
     pub examples: usize,
     /// Target tokens scored over all epochs.
     pub target_tokens: usize,
+    /// Real (prompt and target) tokens forwarded over all epochs.
+    #[serde(default)]
+    pub tokens: usize,
+    /// Token slots forwarded over all epochs, padding included (`batch × seq` summed).
+    #[serde(default)]
+    pub padded_tokens: usize,
+    /// Wall seconds of the first optimizer step (on GPU backends: kernel compilation and
+    /// autotuning included).
+    #[serde(default)]
+    pub first_step_seconds: f64,
     /// Mean loss (cross-entropy plus the method's terms) of the first and the last 10% of steps.
     pub loss_start: f64,
     /// See `loss_start`.
@@ -33,8 +43,10 @@ pub struct TrainStats {
     pub seconds: f64,
 }
 
-/// Trains `model` on `examples` for `cfg.epochs` epochs; returns the updated model.
-pub fn train_task<B: AutodiffBackend>(mut model: ClModel<B>, method: &mut dyn Method<B>, examples: &[EncodedExample], cfg: &OptimConfig, pad_id: u32, seed: u64, label: &str) -> Result<(ClModel<B>, TrainStats)> {
+/// Trains `model` on `examples` for `cfg.epochs` epochs; returns the updated model. Batches
+/// are padded to a multiple of `pad_multiple` tokens (1: to the longest row).
+#[allow(clippy::too_many_arguments)]
+pub fn train_task<B: AutodiffBackend>(mut model: ClModel<B>, method: &mut dyn Method<B>, examples: &[EncodedExample], cfg: &OptimConfig, pad_id: u32, pad_multiple: usize, seed: u64, label: &str) -> Result<(ClModel<B>, TrainStats)> {
     if examples.is_empty() {
         return Err(ClError::config(format!("{label}: no training examples")));
     }
@@ -59,8 +71,10 @@ pub fn train_task<B: AutodiffBackend>(mut model: ClModel<B>, method: &mut dyn Me
             let mut step_loss = 0.0;
             for indices in group {
                 let refs: Vec<&EncodedExample> = indices.iter().map(|&i| &examples[i]).collect();
-                let batch = TrainBatch::from_examples(&refs, pad_id)?;
+                let batch = TrainBatch::from_examples_padded(&refs, pad_id, pad_multiple)?;
                 stats.target_tokens += batch.target_tokens();
+                stats.tokens += batch.tokens.mask.iter().map(|&m| m as usize).sum::<usize>();
+                stats.padded_tokens += batch.tokens.batch * batch.tokens.seq;
                 let mut loss = model.loss(&batch.tokens, &batch.loss_mask, &batch.prompt_mask)?;
                 if let Some(extra) = method.extra_loss(&model) {
                     loss = loss + extra;
@@ -82,6 +96,9 @@ pub fn train_task<B: AutodiffBackend>(mut model: ClModel<B>, method: &mut dyn Me
             model = optim.step(cfg.lr_at(step, total), model, grads);
             method.after_step(&mut model);
             losses.push(step_loss);
+            if step == 0 {
+                stats.first_step_seconds = start.elapsed().as_secs_f64();
+            }
             step += 1;
             bar.inc(1);
             bar.set_message(format!("train {label} loss {step_loss:.3}"));
@@ -93,6 +110,16 @@ pub fn train_task<B: AutodiffBackend>(mut model: ClModel<B>, method: &mut dyn Me
     stats.loss_start = losses[..tenth].iter().sum::<f64>() / tenth as f64;
     stats.loss_end = losses[losses.len() - tenth..].iter().sum::<f64>() / tenth as f64;
     stats.seconds = start.elapsed().as_secs_f64();
+    eprintln!(
+        "train {label}: {} steps, {} tokens ({} slots with padding) in {:.1} s = {:.0} tokens/s; first step {:.1} s, later steps {:.0} tokens/s",
+        stats.steps,
+        stats.tokens,
+        stats.padded_tokens,
+        stats.seconds,
+        stats.tokens as f64 / stats.seconds,
+        stats.first_step_seconds,
+        if stats.steps > 1 { stats.tokens as f64 * (1.0 - 1.0 / stats.steps as f64) / (stats.seconds - stats.first_step_seconds) } else { f64::NAN },
+    );
     Ok((model, stats))
 }
 

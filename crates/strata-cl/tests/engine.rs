@@ -149,3 +149,38 @@ fn per_task_ft_cannot_forget_and_seq_ft_does() {
     assert!(seq.matrix.get(0, 0) > 90.0, "{:?}", seq.matrix);
     assert!(seq.matrix.get(1, 0) < 50.0, "SeqFT should overwrite task 0's answer: {:?}", seq.matrix);
 }
+
+#[test]
+fn padding_to_a_multiple_changes_shapes_not_results() {
+    // One model, no training (training itself is not bitwise reproducible on ndarray): the
+    // loss of a batch and the greedy generations must not depend on the masked padding.
+    use burn::module::AutodiffModule;
+    use strata_cl::ClModel;
+    use strata_cl::encode::{EncodedExample, TrainBatch};
+    use strata_cl::eval::{EvalSettings, evaluate};
+    use strata_cl::run::load_model;
+    use strata_cl::strata_data::Metric;
+
+    let dir = tempfile::tempdir().unwrap();
+    let tasks = synthetic_tasks(1, 12, 12);
+    let cfg = tiny_config("pad", MethodConfig::SeqFt, dir.path(), 1e-2);
+    let device = Default::default();
+    let loaded = load_model::<common::B>(&cfg.model, cfg.seed, &device).unwrap();
+    let model = ClModel::new(loaded.lm);
+    let refs: Vec<&EncodedExample> = tasks[0].train.iter().collect();
+    let loss = |multiple: usize| {
+        let batch = TrainBatch::from_examples_padded(&refs, loaded.pad_id, multiple).unwrap();
+        assert_eq!(batch.tokens.seq % multiple, 0);
+        model.loss(&batch.tokens, &batch.loss_mask, &batch.prompt_mask).unwrap().into_scalar()
+    };
+    let (plain, padded) = (loss(1), loss(16));
+    assert!((plain - padded).abs() <= 1e-5 * plain.abs().max(1.0), "loss {plain} vs {padded} with padding");
+    let valid = model.valid();
+    let outcome = |multiple: usize| {
+        let settings = EvalSettings { batch_size: 5, max_new_tokens: 6, eos_ids: loaded.eos_ids.clone(), pad_id: loaded.pad_id, pad_multiple: multiple };
+        evaluate(&valid, &loaded.tokenizer, &tasks[0].test, Metric::ExactMatch, &settings, "pad").unwrap()
+    };
+    let (plain, padded) = (outcome(1), outcome(16));
+    assert_eq!(plain.samples, padded.samples, "padding changed the generated text");
+    assert_eq!(plain.score, padded.score);
+}

@@ -27,7 +27,7 @@ fn ewc_penalty_is_zero_at_the_anchor_and_positive_away_from_it() {
     let mut model = tiny();
     let mut ewc = Ewc::<B>::new(EwcConfig { lambda: 1.0, fisher_samples: 4 });
     assert!(ewc.penalty(&model).is_none(), "no penalty before the first task");
-    let ctx = TaskCtx { index: 0, total: 2, name: "syn0", train: &tasks[0].train, pad_id: 257, seed: 1, batch_size: 4 };
+    let ctx = TaskCtx { index: 0, total: 2, name: "syn0", train: &tasks[0].train, pad_id: 257, seed: 1, batch_size: 4, pad_multiple: 1 };
     ewc.after_task(&mut model, &ctx).unwrap();
     let at_anchor: f64 = ewc.penalty(&model).unwrap().into_scalar().elem();
     assert_eq!(at_anchor, 0.0);

@@ -114,7 +114,7 @@ fn run_generate<B: Backend>(args: &GenerateArgs, device: B::Device) -> Result<()
         None => Decoding::Greedy,
         Some(temperature) => Decoding::Sample { temperature, top_k: args.top_k, top_p: args.top_p, seed: args.seed },
     };
-    let config = GenerationConfig { max_new_tokens: args.max_tokens, decoding, eos_ids: pre.eos_ids(), pad_id: pre.pad_id() };
+    let config = GenerationConfig { max_new_tokens: args.max_tokens, decoding, eos_ids: pre.eos_ids(), pad_id: pre.pad_id(), ..GenerationConfig::default() };
     let t = Instant::now();
     let out = generate(&pre.model, &[ids], &config, &AdapterContext::none())?;
     let secs = t.elapsed().as_secs_f64();

@@ -27,13 +27,20 @@ pub struct TokenBatch {
 impl TokenBatch {
     /// Pads `sequences` to the longest one. Errors on an empty batch or an empty sequence.
     pub fn pad(sequences: &[Vec<u32>], pad_id: u32, side: PadSide) -> Result<Self> {
+        Self::pad_to_multiple(sequences, pad_id, side, 1)
+    }
+
+    /// Pads `sequences` to the longest one rounded up to a multiple of `multiple` (0 and 1:
+    /// no rounding). Bounds the number of distinct shapes a GPU backend must compile and
+    /// autotune kernels for; the extra columns are masked padding like any other.
+    pub fn pad_to_multiple(sequences: &[Vec<u32>], pad_id: u32, side: PadSide, multiple: usize) -> Result<Self> {
         if sequences.is_empty() {
             return Err(ModelError::Input("empty batch".into()));
         }
         if let Some(i) = sequences.iter().position(Vec::is_empty) {
             return Err(ModelError::Input(format!("sequence {i} of the batch is empty")));
         }
-        let seq = sequences.iter().map(Vec::len).max().unwrap_or(0);
+        let seq = sequences.iter().map(Vec::len).max().unwrap_or(0).next_multiple_of(multiple.max(1));
         let mut ids = Vec::with_capacity(sequences.len() * seq);
         let mut mask = Vec::with_capacity(sequences.len() * seq);
         for s in sequences {
@@ -116,5 +123,20 @@ mod tests {
         assert_eq!(r.lengths(), vec![3, 1]);
         assert!(TokenBatch::pad(&[], 0, PadSide::Left).is_err());
         assert!(r.check_vocab(8).unwrap_err().to_string().contains("row 1, column 0"));
+    }
+
+    #[test]
+    fn pads_to_a_multiple() {
+        let seqs = [vec![5, 6, 7], vec![8]];
+        assert_eq!(TokenBatch::pad_to_multiple(&seqs, 0, PadSide::Left, 1).unwrap(), TokenBatch::pad(&seqs, 0, PadSide::Left).unwrap());
+        assert_eq!(TokenBatch::pad_to_multiple(&seqs, 0, PadSide::Left, 0).unwrap(), TokenBatch::pad(&seqs, 0, PadSide::Left).unwrap());
+        let l = TokenBatch::pad_to_multiple(&seqs, 0, PadSide::Left, 4).unwrap();
+        assert_eq!(l.seq, 4);
+        assert_eq!(l.ids, vec![0, 5, 6, 7, 0, 0, 0, 8]);
+        assert_eq!(l.positions(), vec![vec![0, 0, 1, 2], vec![0, 0, 0, 0]]);
+        let r = TokenBatch::pad_to_multiple(&seqs, 0, PadSide::Right, 2).unwrap();
+        assert_eq!(r.seq, 4);
+        assert_eq!(r.mask, vec![1, 1, 1, 0, 1, 0, 0, 0]);
+        assert_eq!(TokenBatch::pad_to_multiple(&[vec![1; 8]], 0, PadSide::Right, 4).unwrap().seq, 8);
     }
 }

@@ -41,11 +41,15 @@ pub struct GenerationConfig {
     pub eos_ids: Vec<u32>,
     /// Id used for padding (default 0).
     pub pad_id: u32,
+    /// Left-pad the prompts to a multiple of this many tokens (default 1: to the longest
+    /// prompt only). Larger values bound the shapes a GPU backend compiles kernels for; the
+    /// padding is masked, so outputs do not change beyond floating-point noise.
+    pub pad_multiple: usize,
 }
 
 impl Default for GenerationConfig {
     fn default() -> Self {
-        Self { max_new_tokens: 32, decoding: Decoding::Greedy, eos_ids: Vec::new(), pad_id: 0 }
+        Self { max_new_tokens: 32, decoding: Decoding::Greedy, eos_ids: Vec::new(), pad_id: 0, pad_multiple: 1 }
     }
 }
 
@@ -92,7 +96,7 @@ pub fn choose_token(logits: &[f32], decoding: &Decoding, rng: &mut StdRng) -> u3
 /// when emitted; nothing after it).
 pub fn generate<B: Backend>(model: &CausalLm<B>, prompts: &[Vec<u32>], config: &GenerationConfig, ctx: &AdapterContext<B>) -> Result<Vec<Vec<u32>>> {
     let vocab = model.config().vocab_size;
-    let batch = TokenBatch::pad(prompts, config.pad_id, PadSide::Left)?;
+    let batch = TokenBatch::pad_to_multiple(prompts, config.pad_id, PadSide::Left, config.pad_multiple)?;
     batch.check_vocab(vocab)?;
     if let Decoding::Sample { temperature, top_p, .. } = config.decoding {
         if !(temperature > 0.0) || !(top_p > 0.0 && top_p <= 1.0) {

@@ -1,4 +1,5 @@
-//! `reproduce --preset NAME [--device ndarray|wgpu|cuda] [--only METHOD,..] [--out DIR]`:
+//! `reproduce --preset NAME [--device ndarray|wgpu|cuda] [--only METHOD,..] [--out DIR]
+//! [--train-per-task N] [--test-per-task N] [--pad-to-multiple N]`:
 //! runs a preset's methods (resuming finished or interrupted runs) and writes the table to
 //! `<out>/<preset>/table.{md,json}`. `cargo xtask reproduce tables` builds and runs this.
 
@@ -16,7 +17,7 @@ use strata_cl::{RunOptions, RunResults, run};
 #[derive(Parser)]
 #[command(about = "Reproduce the papers' tables with one preset of runs")]
 struct Args {
-    /// smoke, quick or full.
+    /// smoke, quick, gpu or full.
     #[arg(long, default_value = "quick")]
     preset: String,
     /// ndarray, wgpu or cuda (default: the most capable compiled one).
@@ -28,6 +29,16 @@ struct Args {
     /// Output root.
     #[arg(long, default_value = "results")]
     out: PathBuf,
+    /// Override the preset's training examples per task (recorded in each run's config, so
+    /// a run resumes only under the same overrides).
+    #[arg(long)]
+    train_per_task: Option<usize>,
+    /// Override the preset's test examples per task.
+    #[arg(long)]
+    test_per_task: Option<usize>,
+    /// Override the preset's `data.pad_to_multiple` (1: pad to the longest sequence).
+    #[arg(long)]
+    pad_to_multiple: Option<usize>,
 }
 
 fn main() -> Result<()> {
@@ -36,7 +47,25 @@ fn main() -> Result<()> {
         Some(d) => d.parse::<DeviceKind>()?.ensure_compiled()?,
         None => DeviceKind::best_compiled(),
     };
-    let preset = preset(&args.preset, &args.out)?;
+    let mut preset = preset(&args.preset, &args.out)?;
+    for cfg in &mut preset.runs {
+        if let Some(n) = args.train_per_task {
+            cfg.data.train_per_task = Some(n);
+        }
+        if let Some(n) = args.test_per_task {
+            cfg.data.test_per_task = Some(n);
+        }
+        if let Some(n) = args.pad_to_multiple {
+            cfg.data.pad_to_multiple = n;
+        }
+    }
+    let overrides: Vec<String> = [("train-per-task", args.train_per_task), ("test-per-task", args.test_per_task), ("pad-to-multiple", args.pad_to_multiple)]
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("--{k} {v}")))
+        .collect();
+    if !overrides.is_empty() {
+        preset.about = format!("{} — overridden: {}", preset.about, overrides.join(" "));
+    }
     let only: Option<Vec<String>> = args.only.as_ref().map(|o| o.split(',').map(|s| s.trim().to_lowercase()).collect());
     let device_name = format!("{kind} ({})", std::env::var("STRATA_DEVICE_NAME").unwrap_or_else(|_| format!("{} CPU threads", std::thread::available_parallelism().map_or(1, |n| n.get()))));
     let start = Instant::now();

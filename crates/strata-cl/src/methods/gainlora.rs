@@ -118,7 +118,7 @@ impl<B: AutodiffBackend> Gainlora<B> {
         let n = task.train.len().min(self.config.statistics_examples);
         for chunk in task.train[..n].chunks(task.batch_size.max(1)) {
             let refs: Vec<&EncodedExample> = chunk.iter().collect();
-            let batch = TrainBatch::from_examples(&refs, task.pad_id)?;
+            let batch = TrainBatch::from_examples_padded(&refs, task.pad_id, task.pad_multiple)?;
             let p = valid.pooled_embedding(&batch.tokens, &batch.prompt_mask)?;
             let out = gate.forward(p.clone()).map_err(gate_err)?;
             collector.observe(&p, &out).map_err(gate_err)?;

@@ -63,7 +63,7 @@ impl InputSubspaces {
     /// target layer, from the task's input covariances.
     pub fn add_designed_branches<B: AutodiffBackend>(&self, model: &mut ClModel<B>, lora: &LoraSettings, task: &TaskCtx<'_>, examples: usize, gate: Option<usize>) -> Result<()> {
         let targets = lora.targets.clone();
-        let captured = capture_inputs(model, task.train, task.batch_size, task.pad_id, &|n| n.matches(&targets), CaptureConfig { gram: true, max_samples: 0 }, examples)?;
+        let captured = capture_inputs(model, task.train, task.batch_size, task.pad_id, task.pad_multiple, &|n| n.matches(&targets), CaptureConfig { gram: true, max_samples: 0 }, examples)?;
         let device = model.lm.model.embed_tokens.weight.device();
         let cfg = lora.branch_config();
         let mut failure = None;
@@ -91,7 +91,7 @@ impl InputSubspaces {
     /// After task `t` of `total`: grows every target layer's basis with the task's inputs.
     pub fn update<B: AutodiffBackend>(&mut self, model: &mut ClModel<B>, lora: &LoraSettings, task: &TaskCtx<'_>, examples: usize, epsilon: f64) -> Result<()> {
         let targets = lora.targets.clone();
-        let captured = capture_inputs(model, task.train, task.batch_size, task.pad_id, &|n| n.matches(&targets), CaptureConfig { gram: true, max_samples: 0 }, examples)?;
+        let captured = capture_inputs(model, task.train, task.batch_size, task.pad_id, task.pad_multiple, &|n| n.matches(&targets), CaptureConfig { gram: true, max_samples: 0 }, examples)?;
         let device = model.lm.model.embed_tokens.weight.device();
         let threshold = gpm_threshold(epsilon, task.index, task.total);
         for (name, c) in &captured {

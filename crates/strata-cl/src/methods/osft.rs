@@ -145,7 +145,7 @@ impl<B: AutodiffBackend> Method<B> for Osft {
         // I(l) = mean_i cos(x_i, W x_i) on this task's inputs, for the next task's ranks.
         let targets = self.config.targets.clone();
         let rows = self.config.importance_rows;
-        let captured = capture_inputs(model, task.train, task.batch_size, task.pad_id, &|n| n.matches(&targets), CaptureConfig { gram: false, max_samples: rows }, rows)?;
+        let captured = capture_inputs(model, task.train, task.batch_size, task.pad_id, task.pad_multiple, &|n| n.matches(&targets), CaptureConfig { gram: false, max_samples: rows }, rows)?;
         let device = model.lm.model.embed_tokens.weight.device();
         let mut importances = Vec::new();
         let mut failure = None;
