@@ -190,7 +190,8 @@ impl<B: AutodiffBackend> Method<B> for Osft {
         // Weights are dense between tasks: the checkpoint's tensors fit the base structure.
         self.importances = serde_json::from_value(state.json["importances"].clone()).map_err(Self::err)?;
         self.ranks = serde_json::from_value(state.json["ranks"].clone()).map_err(Self::err)?;
-        self.absolute_fallback = serde_json::from_value(state.json["absolute_fallback"].clone()).map_err(Self::err)?;
+        // Absent in checkpoints written before the fallback existed: no fallback was taken.
+        self.absolute_fallback = serde_json::from_value(state.json["absolute_fallback"].clone()).unwrap_or_default();
         Ok(())
     }
 }
