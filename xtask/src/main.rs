@@ -144,11 +144,11 @@ fn reproduce_tables(rest: &[&str]) -> Result<()> {
             "--preset" => preset = value,
             "--device" => device = Some(value),
             "--only" | "--out" => passthrough.extend([flag, value]),
-            other => bail!("unexpected argument `{other}`: expected --preset smoke|quick|full, --device ndarray|wgpu|cuda, --only METHODS, --out DIR"),
+            other => bail!("unexpected argument `{other}`: expected --preset smoke|quick|full|gpu, --device ndarray|wgpu|cuda, --only METHODS, --out DIR"),
         }
     }
-    if !["smoke", "quick", "full"].contains(&preset) {
-        bail!("unknown preset `{preset}`: expected smoke, quick or full");
+    if !["smoke", "quick", "full", "gpu"].contains(&preset) {
+        bail!("unknown preset `{preset}`: expected smoke, quick, full or gpu");
     }
     // The real-model presets need SmolLM2-135M in the model cache; fetch it once.
     if preset != "smoke" {
