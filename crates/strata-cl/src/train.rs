@@ -102,6 +102,11 @@ pub fn train_task<B: AutodiffBackend>(mut model: ClModel<B>, method: &mut dyn Me
             step += 1;
             bar.inc(1);
             bar.set_message(format!("train {label} loss {step_loss:.3}"));
+            // Off a terminal the bar is hidden: log every tenth of the steps instead, so long
+            // runs on remote machines show where the time goes.
+            if bar.is_hidden() && (step % total.div_ceil(10) == 0 || step == 1) {
+                eprintln!("train {label}: step {step}/{total}, loss {step_loss:.4}, {:.1} s", start.elapsed().as_secs_f64());
+            }
         }
     }
     bar.finish_and_clear();
