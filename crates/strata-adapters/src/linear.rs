@@ -153,6 +153,9 @@ pub trait AdaptableModel<B: Backend> {
     /// Calls `f` on every block-level residual adapter slot (`layers.3.after_attention`, …).
     fn visit_residual_slots_mut(&mut self, f: &mut dyn FnMut(&str, &mut crate::ResidualSlot<B>));
 
+    /// Calls `f` on every block-level residual adapter slot, read-only, in the same order.
+    fn visit_residual_slots(&self, f: &mut dyn FnMut(&str, &crate::ResidualSlot<B>));
+
     /// The names of all adaptable linear layers, in visiting order.
     fn linear_names(&self) -> Vec<LinearName> {
         let mut names = Vec::new();

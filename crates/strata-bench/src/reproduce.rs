@@ -99,37 +99,37 @@ pub fn preset(name: &str, output_dir: &Path) -> Result<Preset> {
             };
             Preset { name: "quick", about: "SmolLM2-135M, Standard order 1, 64 train / 32 test examples per task (16 steps of 4), CPU".into(), runs: runs("quick", base, &lora, Rates { full: 1e-4, adapter: 1e-3 }) }
         }
-        "full" => {
-            let base = RunConfig {
-                seed: 42,
-                model: ModelSpec::Pretrained("smollm2-135m".into()),
-                data: DataConfig { order: "standard-1".into(), train_per_task: Some(1000), test_per_task: Some(500), max_source_len: 256, ..DataConfig::default() },
-                optim: OptimConfig { batch_size: 16, epochs: 1, warmup_ratio: 0.05, ..OptimConfig::default() },
-                eval: EvalConfig { batch_size: 64, max_new_tokens: Some(8) },
-                output_dir: output_dir.to_path_buf(),
-                ..RunConfig::default()
-            };
-            Preset { name: "full", about: "SmolLM2-135M, Standard order 1, 1000 train / 500 test per task (GPU)".into(), runs: runs("full", base, &lora, Rates { full: 5e-5, adapter: 1e-3 }) }
-        }
+        "full" => Preset { name: "full", about: "SmolLM2-135M, Standard order 1, 1000 train / 500 test per task (GPU)".into(), runs: runs("full", full_base(output_dir), &lora, FULL_RATES) },
         "gpu" => {
             // `full`'s model, order, lengths, batch and rates on fewer examples: 500 / 200
             // take ≈ 30 s of training and ≈ 10 s of evaluation per method on one H100 once
             // the kernels are compiled (SeqFT, docs/reproduction.md), but the first use of
             // each method's kernels costs minutes of compilation on top. Batches are padded
             // to 64-token multiples so kernels are built for a handful of lengths only.
-            let base = RunConfig {
-                seed: 42,
-                model: ModelSpec::Pretrained("smollm2-135m".into()),
-                data: DataConfig { order: "standard-1".into(), train_per_task: Some(GPU_TRAIN_PER_TASK), test_per_task: Some(GPU_TEST_PER_TASK), max_source_len: 256, pad_to_multiple: 64, ..DataConfig::default() },
-                optim: OptimConfig { batch_size: 16, epochs: 1, warmup_ratio: 0.05, ..OptimConfig::default() },
-                eval: EvalConfig { batch_size: 64, max_new_tokens: Some(8) },
-                output_dir: output_dir.to_path_buf(),
-                ..RunConfig::default()
-            };
-            Preset { name: "gpu", about: "SmolLM2-135M, Standard order 1, the `full` preset on fewer examples per task, batches padded to 64-token multiples (one H100)".into(), runs: runs("gpu", base, &lora, Rates { full: 5e-5, adapter: 1e-3 }) }
+            let mut base = full_base(output_dir);
+            base.data.train_per_task = Some(GPU_TRAIN_PER_TASK);
+            base.data.test_per_task = Some(GPU_TEST_PER_TASK);
+            base.data.pad_to_multiple = 64;
+            Preset { name: "gpu", about: "SmolLM2-135M, Standard order 1, the `full` preset on fewer examples per task, batches padded to 64-token multiples (one H100)".into(), runs: runs("gpu", base, &lora, FULL_RATES) }
         }
         other => bail!("unknown preset `{other}`: expected smoke, quick, gpu or full"),
     })
+}
+
+/// Learning rates of the GPU presets.
+const FULL_RATES: Rates = Rates { full: 5e-5, adapter: 1e-3 };
+
+/// The `full` preset's shared configuration (the `gpu` preset shrinks its data).
+fn full_base(output_dir: &Path) -> RunConfig {
+    RunConfig {
+        seed: 42,
+        model: ModelSpec::Pretrained("smollm2-135m".into()),
+        data: DataConfig { order: "standard-1".into(), train_per_task: Some(1000), test_per_task: Some(500), max_source_len: 256, ..DataConfig::default() },
+        optim: OptimConfig { batch_size: 16, epochs: 1, warmup_ratio: 0.05, ..OptimConfig::default() },
+        eval: EvalConfig { batch_size: 64, max_new_tokens: Some(8) },
+        output_dir: output_dir.to_path_buf(),
+        ..RunConfig::default()
+    }
 }
 
 /// Training examples per task of the `gpu` preset.

@@ -42,20 +42,28 @@ impl<B: Backend> ClModel<B> {
         Self { lm, gates: GateStack::new(), pool: PoolDivisor::default(), oracle_task: None }
     }
 
+    /// `input_mask` (`batch·seq` 0/1 values) as a `[b, s]` tensor on the model's device.
+    fn mask_tensor(&self, batch: &TokenBatch, input_mask: &[u8]) -> Tensor<B, 2> {
+        let device = self.lm.model.embed_tokens.weight.device();
+        Tensor::from_data(TensorData::new(input_mask.iter().map(|&m| m as f32).collect::<Vec<_>>(), [batch.batch, batch.seq]), &device)
+    }
+
     /// The mean prompt embedding `p̄: [b, d]` the gates read (masked by `input_mask`).
     pub fn pooled_embedding(&self, batch: &TokenBatch, input_mask: &[u8]) -> Result<Tensor<B, 2>> {
-        let device = self.lm.model.embed_tokens.weight.device();
-        let mask = Tensor::<B, 2>::from_data(TensorData::new(input_mask.iter().map(|&m| m as f32).collect::<Vec<_>>(), [batch.batch, batch.seq]), &device);
+        self.pool_masked(batch, self.mask_tensor(batch, input_mask))
+    }
+
+    fn pool_masked(&self, batch: &TokenBatch, mask: Tensor<B, 2>) -> Result<Tensor<B, 2>> {
         mean_embedding(self.lm.embed(batch).detach(), mask, self.pool).map_err(|e| ClError::Method { method: "GainLoRA", msg: e.to_string() })
     }
 
     /// The adapter context for a batch whose real tokens are `input_mask`'s ones (the
     /// prompt part for gates; all tokens for layer statistics).
     pub fn context(&self, batch: &TokenBatch, input_mask: &[u8]) -> Result<AdapterContext<B>> {
-        let device = self.lm.model.embed_tokens.weight.device();
-        let mask = Tensor::<B, 2>::from_data(TensorData::new(input_mask.iter().map(|&m| m as f32).collect::<Vec<_>>(), [batch.batch, batch.seq]), &device);
+        let mask = self.mask_tensor(batch, input_mask);
+        let device = mask.device();
         if !self.gates.is_empty() {
-            let p = self.pooled_embedding(batch, input_mask)?;
+            let p = self.pool_masked(batch, mask.clone())?;
             let gates = self.gates.gates(p).map_err(|e| ClError::Method { method: "GainLoRA", msg: e.to_string() })?;
             return Ok(AdapterContext { gates: Some(gates), token_mask: Some(mask) });
         }
@@ -86,5 +94,8 @@ impl<B: Backend> AdaptableModel<B> for ClModel<B> {
     }
     fn visit_residual_slots_mut(&mut self, f: &mut dyn FnMut(&str, &mut ResidualSlot<B>)) {
         self.lm.visit_residual_slots_mut(f)
+    }
+    fn visit_residual_slots(&self, f: &mut dyn FnMut(&str, &ResidualSlot<B>)) {
+        self.lm.visit_residual_slots(f)
     }
 }

@@ -302,4 +302,11 @@ impl<B: Backend> AdaptableModel<B> for CausalLm<B> {
             f(&format!("layers.{i}.after_mlp"), &mut layer.after_mlp);
         }
     }
+
+    fn visit_residual_slots(&self, f: &mut dyn FnMut(&str, &ResidualSlot<B>)) {
+        for (i, layer) in self.model.layers.iter().enumerate() {
+            f(&format!("layers.{i}.after_attention"), &layer.after_attention);
+            f(&format!("layers.{i}.after_mlp"), &layer.after_mlp);
+        }
+    }
 }

@@ -619,6 +619,15 @@ impl<B: Backend> AdaptableModel<B> for T5Model<B> {
             }
         }
     }
+
+    fn visit_residual_slots(&self, f: &mut dyn FnMut(&str, &ResidualSlot<B>)) {
+        for (stack, name) in [(&self.encoder, "encoder"), (&self.decoder, "decoder")] {
+            for (i, block) in stack.block.iter().enumerate() {
+                f(&format!("{name}.block.{i}.after_attention"), &block.after_attention);
+                f(&format!("{name}.block.{i}.after_mlp"), &block.after_mlp);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -66,24 +66,20 @@ impl<B: AutodiffBackend> Ewc<B> {
     pub fn penalty(&self, model: &ClModel<B>) -> Option<Tensor<B, 1>> {
         struct Sum<'a, B: Backend> {
             anchors: &'a HashMap<ParamId, Anchor<B>>,
-            total: Option<Tensor<B, 1>>,
+            terms: Vec<Tensor<B, 1>>,
         }
         impl<B: Backend> ModuleVisitor<B> for Sum<'_, B> {
             fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
                 if let Some(a) = self.anchors.get(&param.id) {
                     let theta = param.val();
                     let n = theta.shape().num_elements();
-                    let term = (a.fisher.clone() * (theta.reshape([n]) - a.theta.clone()).powf_scalar(2.0)).sum();
-                    self.total = Some(match self.total.take() {
-                        Some(t) => t + term,
-                        None => term,
-                    });
+                    self.terms.push((a.fisher.clone() * (theta.reshape([n]) - a.theta.clone()).powf_scalar(2.0)).sum());
                 }
             }
         }
-        let mut sum = Sum { anchors: &self.anchors, total: None };
+        let mut sum = Sum { anchors: &self.anchors, terms: Vec::new() };
         model.visit(&mut sum);
-        sum.total
+        super::sum_terms(sum.terms)
     }
 }
 

@@ -173,6 +173,11 @@ impl MethodConfig {
     }
 }
 
+/// `Σ terms`, or `None` for no term (methods' extra losses over layers or slots).
+pub fn sum_terms<B: burn::tensor::backend::Backend>(terms: impl IntoIterator<Item = burn::tensor::Tensor<B, 1>>) -> Option<burn::tensor::Tensor<B, 1>> {
+    terms.into_iter().reduce(|a, b| a + b)
+}
+
 /// Freezes every parameter of the model (base and all adapters installed so far).
 pub fn freeze_all<B: AutodiffBackend>(model: &mut ClModel<B>) {
     // Tensors are reference-counted handles: the clone is cheap.

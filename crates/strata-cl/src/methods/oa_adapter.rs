@@ -11,7 +11,7 @@ use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 use strata_models::strata_adapters::{AdaptableModel, OaConfig, oa_orthogonality};
 
-use super::freeze_all;
+use super::{freeze_all, sum_terms};
 use crate::error::{ClError, Result};
 use crate::method::{Method, MethodState, TaskCtx};
 use crate::model::ClModel;
@@ -95,23 +95,14 @@ impl<B: AutodiffBackend> Method<B> for OaAdapterMethod<B> {
         if self.old_columns.is_empty() || self.config.lambda_orth == 0.0 {
             return None;
         }
-        let mut total: Option<Tensor<B, 1>> = None;
-        // visit_residual_slots_mut needs &mut; the slots are read through the layers instead.
-        for (i, layer) in model.lm.model.layers.iter().enumerate() {
-            for (suffix, slot) in [("after_attention", &layer.after_attention), ("after_mlp", &layer.after_mlp)] {
-                let name = format!("layers.{i}.{suffix}");
-                let (Some(new), Some(old)) = (slot.adapters.last(), self.old_columns.get(&name)) else { continue };
-                if old.is_empty() {
-                    continue;
-                }
-                let term = oa_orthogonality(new, old).unwrap_or_else(|e| panic!("OA-Adapter penalty of {name}: {e}"));
-                total = Some(match total.take() {
-                    Some(t) => t + term,
-                    None => term,
-                });
+        let mut terms = Vec::new();
+        model.visit_residual_slots(&mut |name, slot| {
+            let (Some(new), Some(old)) = (slot.adapters.last(), self.old_columns.get(name)) else { return };
+            if !old.is_empty() {
+                terms.push(oa_orthogonality(new, old).unwrap_or_else(|e| panic!("OA-Adapter penalty of {name}: {e}")));
             }
-        }
-        total.map(|t| t * self.config.lambda_orth)
+        });
+        sum_terms(terms).map(|t| t * self.config.lambda_orth)
     }
 
     fn after_task(&mut self, model: &mut ClModel<B>, _task: &TaskCtx<'_>) -> Result<()> {
@@ -130,14 +121,12 @@ impl<B: AutodiffBackend> Method<B> for OaAdapterMethod<B> {
     fn report(&self, model: &ClModel<B>) -> serde_json::Value {
         let mut ranks = BTreeMap::new();
         let mut used = 0usize;
-        for (i, layer) in model.lm.model.layers.iter().enumerate() {
-            for (suffix, slot) in [("after_attention", &layer.after_attention), ("after_mlp", &layer.after_mlp)] {
-                if let Some(a) = slot.adapters.last() {
-                    ranks.insert(format!("layers.{i}.{suffix}"), a.effective_rank());
-                    used += a.used_parameters();
-                }
+        model.visit_residual_slots(&mut |name, slot| {
+            if let Some(a) = slot.adapters.last() {
+                ranks.insert(name.to_string(), a.effective_rank());
+                used += a.used_parameters();
             }
-        }
+        });
         // O-LoRA at its usual budget: rank r on q and v of every block, r·(d_in + d_out) each.
         let cfg = &model.lm.config;
         let (d, q_out, v_out) = (cfg.hidden_size, cfg.num_attention_heads * cfg.head_dim(), cfg.kv_heads() * cfg.head_dim());

@@ -7,7 +7,7 @@ use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 use strata_models::strata_adapters::{AdaptableModel, OloraPenaltySide, olora_l2, olora_layer_penalty};
 
-use super::{LoraSettings, inc_lora::IncLora};
+use super::{LoraSettings, inc_lora::IncLora, sum_terms};
 use crate::error::{ClError, Result};
 use crate::method::{Method, MethodState, TaskCtx};
 use crate::model::ClModel;
@@ -56,19 +56,16 @@ pub fn olora_loss<B: AutodiffBackend>(model: &ClModel<B>, lambda1: f64, lambda2:
     if lambda1 == 0.0 && lambda2 == 0.0 {
         return None;
     }
-    let mut total: Option<Tensor<B, 1>> = None;
+    let mut terms = Vec::new();
     model.visit_linears(&mut |name, layer| {
         let Some(new) = layer.lora.last() else { return };
         let mut term = olora_layer_penalty(layer, side).unwrap_or_else(|e| panic!("O-LoRA penalty of {name}: {e}")) * lambda1;
         if lambda2 > 0.0 {
             term = term + olora_l2(new.a.val(), new.b.val()) * lambda2;
         }
-        total = Some(match total.take() {
-            Some(t) => t + term,
-            None => term,
-        });
+        terms.push(term);
     });
-    total
+    sum_terms(terms)
 }
 
 /// The O-LoRA method.
