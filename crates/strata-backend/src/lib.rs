@@ -165,6 +165,7 @@ macro_rules! with_backend {
         match $kind {
             #[cfg(feature = "cuda")]
             $crate::DeviceKind::Cuda => {
+                $crate::configure_kernel_cache();
                 type $b = $crate::CudaBackend;
                 let $device: $crate::burn::tensor::Device<$b> = Default::default();
                 $body
@@ -184,6 +185,39 @@ macro_rules! with_backend {
             $k => $missing,
         }
     }};
+}
+
+/// The environment variable naming a folder for cubecl's on-disk kernel caches.
+pub const KERNEL_CACHE_ENV: &str = "STRATA_KERNEL_CACHE";
+
+/// Points cubecl's autotune results *and* its compiled-kernel (PTX) cache at the folder named
+/// by `$STRATA_KERNEL_CACHE`, keeping everything else of cubecl's configuration (`cubecl.toml`,
+/// `CUBECL_AUTOTUNE_LEVEL`, …). By default cubecl keeps autotune results under the nearest
+/// `target/` and compiles every kernel afresh in each process; with the variable set, a second
+/// process — or a fresh machine handed a copy of the folder — skips both the autotuning and the
+/// NVRTC compilation of kernels it has seen (docs/benchmarks.md, "kernel caches").
+///
+/// Idempotent; a no-op when the variable is unset or empty, or when cubecl's configuration
+/// was already read (it is fixed at the first GPU operation). Returns the folder in use.
+#[cfg(feature = "cuda")]
+pub fn configure_kernel_cache() -> Option<std::path::PathBuf> {
+    use cubecl::config::{CubeClRuntimeConfig, cache::CacheConfig};
+    use cubecl::config::RuntimeConfig as _;
+    static CONFIGURED: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    CONFIGURED
+        .get_or_init(|| {
+            let dir = std::env::var_os(KERNEL_CACHE_ENV).filter(|v| !v.is_empty()).map(std::path::PathBuf::from)?;
+            if CubeClRuntimeConfig::storage().lock().is_some() {
+                return None;
+            }
+            let dir = std::path::absolute(&dir).unwrap_or(dir);
+            let mut config = CubeClRuntimeConfig::from_current_dir().override_from_env();
+            config.autotune.cache = CacheConfig::File(dir.clone());
+            config.compilation.cache = Some(CacheConfig::File(dir.clone()));
+            CubeClRuntimeConfig::set(config);
+            Some(dir)
+        })
+        .clone()
 }
 
 #[cfg(test)]

@@ -37,3 +37,38 @@ fn smoke_preset_runs_every_method_on_real_data() {
     }
     eprintln!("smoke preset: {:.1} s", start.elapsed().as_secs_f64());
 }
+
+/// `data.evaluate_on = validation` scores examples carved from train: disjoint from the
+/// training examples and from the test split, and the provenance says so.
+#[test]
+fn validation_scoring_uses_carved_examples_disjoint_from_train_and_test() {
+    use std::collections::HashSet;
+    use strata_cl::EvalSplit;
+    use strata_cl::run::prepare_tasks;
+    use strata_cl::strata_models::Tokenizer;
+
+    if Registry::discover().is_none() {
+        eprintln!("skipped: no benchmark data");
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let mut cfg = preset("smoke", out.path()).unwrap().runs.remove(0);
+    cfg.data.max_tasks = Some(2);
+    // No truncation: truncated byte-level prompts (head + answer cue) would collide.
+    cfg.data.max_source_len = 1 << 20;
+    let tokenizer = Tokenizer::byte_level();
+    let (on_test, _) = prepare_tasks(&cfg, &tokenizer).unwrap();
+    cfg.data.evaluate_on = EvalSplit::Validation;
+    let (on_val, _) = prepare_tasks(&cfg, &tokenizer).unwrap();
+    for (t, v) in on_test.iter().zip(&on_val) {
+        assert!(v.info.test_source.starts_with("validation carved from train"), "{}", v.info.test_source);
+        assert_eq!(v.test.len(), t.test.len(), "{}: the same number of scored examples", v.info.name);
+        let train: HashSet<&Vec<u32>> = v.train.iter().map(|e| &e.prompt).collect();
+        let test: HashSet<&Vec<u32>> = t.test.iter().map(|e| &e.prompt).collect();
+        assert_eq!(v.train.len(), t.train.len(), "training examples do not depend on the scored split");
+        for e in &v.test {
+            assert!(!train.contains(&e.prompt), "{}: a validation example is also a training example", v.info.name);
+        }
+        assert!(v.test.iter().filter(|e| test.contains(&e.prompt)).count() < v.test.len(), "{}: validation is not the test split", v.info.name);
+    }
+}

@@ -184,10 +184,45 @@ pub struct DataConfig {
     /// of the recorded configuration when 1, so older checkpoints still resume.
     #[serde(skip_serializing_if = "is_one")]
     pub pad_to_multiple: usize,
+    /// Which split fills the accuracy matrix. Default [`EvalSplit::Test`]; `validation`
+    /// scores the seeded validation part carved from train instead, for choosing
+    /// hyper-parameters without touching test data (the results say which was used). Left
+    /// out of the recorded configuration when `test`, so older checkpoints still resume.
+    #[serde(skip_serializing_if = "EvalSplit::is_test")]
+    pub evaluate_on: EvalSplit,
 }
 
 fn is_one(v: &usize) -> bool {
     *v == 1
+}
+
+/// The split an experiment is scored on.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvalSplit {
+    /// The published test split (or the held-out part of train where a task has none).
+    #[default]
+    Test,
+    /// The validation part carved from train (5 % capped at 500 per task, seeded,
+    /// stratified by label; disjoint from the training examples).
+    Validation,
+}
+
+impl EvalSplit {
+    fn is_test(&self) -> bool {
+        *self == EvalSplit::Test
+    }
+}
+
+impl std::str::FromStr for EvalSplit {
+    type Err = ClError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "test" => Ok(Self::Test),
+            "validation" => Ok(Self::Validation),
+            other => Err(ClError::config(format!("unknown evaluation split `{other}`: expected test or validation"))),
+        }
+    }
 }
 
 impl Default for DataConfig {
@@ -203,6 +238,7 @@ impl Default for DataConfig {
             max_source_len: 256,
             max_target_len: 16,
             pad_to_multiple: 1,
+            evaluate_on: EvalSplit::Test,
         }
     }
 }
@@ -359,6 +395,19 @@ mod tests {
         let mut bad = cfg;
         bad.data.pad_to_multiple = 0;
         assert!(bad.validate().unwrap_err().to_string().contains("pad_to_multiple"));
+    }
+
+    #[test]
+    fn evaluate_on_defaults_to_test_and_is_recorded_only_when_validation() {
+        let cfg = RunConfig::default();
+        assert_eq!(cfg.data.evaluate_on, EvalSplit::Test);
+        assert!(cfg.to_json()["data"].get("evaluate_on").is_none(), "the default stays out of the recorded configuration");
+        let cfg: RunConfig = toml::from_str("[data]\nevaluate_on = \"validation\"\n").unwrap();
+        assert_eq!(cfg.data.evaluate_on, EvalSplit::Validation);
+        assert_eq!(cfg.to_json()["data"]["evaluate_on"], "validation");
+        assert!(toml::from_str::<RunConfig>("[data]\nevaluate_on = \"dev\"\n").is_err());
+        assert_eq!("validation".parse::<EvalSplit>().unwrap(), EvalSplit::Validation);
+        assert!("train".parse::<EvalSplit>().unwrap_err().to_string().contains("expected test or validation"));
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub mod results;
 pub mod run;
 pub mod train;
 
-pub use config::{ModelSpec, RunConfig};
+pub use config::{EvalSplit, ModelSpec, RunConfig};
 pub use error::{ClError, Result};
 pub use method::{Method, MethodState, TaskCtx};
 pub use methods::MethodConfig;

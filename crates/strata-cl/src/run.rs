@@ -13,7 +13,7 @@ use strata_data::{Metric, PromptConfig, PromptStyle, Prompter, Registry, TestSou
 use strata_models::{CausalLm, DecoderConfig, Loader, Pretrained, RandomInit, Tokenizer};
 
 use crate::checkpoint::{self, CheckpointState, METHOD_PREFIX};
-use crate::config::{ModelSpec, RunConfig, TinyModel};
+use crate::config::{EvalSplit, ModelSpec, RunConfig, TinyModel};
 use crate::encode::{EncodedExample, Lengths, encode_examples};
 use crate::error::{ClError, Result};
 use crate::eval::{EvalSettings, evaluate};
@@ -127,16 +127,29 @@ pub fn prepare_tasks(config: &RunConfig, tokenizer: &Tokenizer) -> Result<(Vec<R
     for spec in specs {
         let task = registry.load_task(spec.name)?;
         let prepared = prepare(&task, &split_cfg)?;
+        let (scored, test_source) = match data.evaluate_on {
+            EvalSplit::Test => (
+                &prepared.test,
+                match prepared.test_source {
+                    TestSource::Published => "published test split".to_string(),
+                    TestSource::HeldOutFromTrain { fraction, max, seed } => format!("held out from train ({fraction} capped at {max}, seed {seed})"),
+                },
+            ),
+            EvalSplit::Validation if prepared.validation.is_empty() => {
+                return Err(ClError::config(format!("data.evaluate_on = validation, but task `{}` has no validation examples (train too small to carve from)", spec.name)));
+            }
+            EvalSplit::Validation => {
+                let v = &split_cfg.validation;
+                (&prepared.validation, format!("validation carved from train ({} capped at {}, seed {})", v.fraction, v.max, config.seed))
+            }
+        };
         let test = match data.test_per_task {
-            Some(n) => sample_per_task(prepared.test.clone(), n, config.seed, spec.name),
-            None => prepared.test.clone(),
+            Some(n) => sample_per_task(scored.clone(), n, config.seed, spec.name),
+            None => scored.clone(),
         };
         let train = encode_examples(tokenizer, &prompter, &task, &prepared.train, lengths, "train")?;
-        let test = encode_examples(tokenizer, &prompter, &task, &test, lengths, "test")?;
-        let test_source = match prepared.test_source {
-            TestSource::Published => "published test split".to_string(),
-            TestSource::HeldOutFromTrain { fraction, max, seed } => format!("held out from train ({fraction} capped at {max}, seed {seed})"),
-        };
+        let split_name = if data.evaluate_on == EvalSplit::Test { "test" } else { "validation" };
+        let test = encode_examples(tokenizer, &prompter, &task, &test, lengths, split_name)?;
         tasks.push(RunTask {
             info: TaskInfo { name: spec.name.to_string(), metric: spec.metric.to_string(), test_source, n_train: train.len(), n_test: test.len() },
             metric: spec.metric,

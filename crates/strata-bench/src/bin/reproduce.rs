@@ -1,5 +1,6 @@
 //! `reproduce --preset NAME [--device ndarray|wgpu|cuda] [--only METHOD,..] [--out DIR]
-//! [--train-per-task N] [--test-per-task N] [--pad-to-multiple N]`:
+//! [--train-per-task N] [--test-per-task N] [--pad-to-multiple N] [--max-tasks N] [--lr LR]
+//! [--evaluate-on test|validation]`:
 //! runs a preset's methods (resuming finished or interrupted runs) and writes the table to
 //! `<out>/<preset>/table.{md,json}`. `cargo xtask reproduce tables` builds and runs this.
 
@@ -12,7 +13,7 @@ use clap::Parser;
 use strata_backend::{DeviceKind, with_backend};
 use strata_bench::reproduce::{markdown, preset, table};
 use strata_cl::checkpoint::write_atomic;
-use strata_cl::{RunOptions, RunResults, run};
+use strata_cl::{EvalSplit, RunOptions, RunResults, run};
 
 #[derive(Parser)]
 #[command(about = "Reproduce the papers' tables with one preset of runs")]
@@ -39,6 +40,16 @@ struct Args {
     /// Override the preset's `data.pad_to_multiple` (1: pad to the longest sequence).
     #[arg(long)]
     pad_to_multiple: Option<usize>,
+    /// Use only the first N tasks of the order.
+    #[arg(long)]
+    max_tasks: Option<usize>,
+    /// Override the learning rate of every selected method (for rate searches).
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Score the accuracy matrix on `test` (default) or on the `validation` part carved from
+    /// train — the split to choose hyper-parameters on.
+    #[arg(long)]
+    evaluate_on: Option<EvalSplit>,
 }
 
 fn main() -> Result<()> {
@@ -58,11 +69,26 @@ fn main() -> Result<()> {
         if let Some(n) = args.pad_to_multiple {
             cfg.data.pad_to_multiple = n;
         }
+        if let Some(n) = args.max_tasks {
+            cfg.data.max_tasks = Some(n);
+        }
+        if let Some(lr) = args.lr {
+            cfg.optim.lr = lr;
+        }
+        if let Some(split) = args.evaluate_on {
+            cfg.data.evaluate_on = split;
+        }
     }
-    let overrides: Vec<String> = [("train-per-task", args.train_per_task), ("test-per-task", args.test_per_task), ("pad-to-multiple", args.pad_to_multiple)]
+    let mut overrides: Vec<String> = [("train-per-task", args.train_per_task), ("test-per-task", args.test_per_task), ("pad-to-multiple", args.pad_to_multiple), ("max-tasks", args.max_tasks)]
         .iter()
         .filter_map(|(k, v)| v.map(|v| format!("--{k} {v}")))
         .collect();
+    if let Some(lr) = args.lr {
+        overrides.push(format!("--lr {lr:e}"));
+    }
+    if args.evaluate_on == Some(EvalSplit::Validation) {
+        overrides.push("--evaluate-on validation (scores are validation scores, not test)".into());
+    }
     if !overrides.is_empty() {
         preset.about = format!("{} — overridden: {}", preset.about, overrides.join(" "));
     }
