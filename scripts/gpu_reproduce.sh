@@ -12,11 +12,15 @@
 #   COLLECT    if set, a directory that receives results.tgz (every results.json / table.*
 #              under RESULTS, checkpoints left out) and the log
 #   STRATA_MODEL_DIR, STRATA_DATA_DIR   model cache and data root (see docs/data.md, docs/models.md)
+#   STRATA_KERNEL_CACHE  cubecl's autotune results and compiled kernels (default .kernel-cache);
+#              hand a copy to a fresh machine to skip the warm-up it already paid
+#              (docs/benchmarks.md, "kernel caches"); COLLECT also packs it as kernel-cache.tgz
 # CUBECL_AUTOTUNE_LEVEL defaults to minimal and STRATA_DEVICE_NAME to the GPU's name.
 set -uo pipefail
 BIN=${BIN:-target/release/reproduce}
 RESULTS=${RESULTS:-results}
 export CUBECL_AUTOTUNE_LEVEL=${CUBECL_AUTOTUNE_LEVEL:-minimal}
+export STRATA_KERNEL_CACHE=${STRATA_KERNEL_CACHE:-.kernel-cache}
 if [ -z "${STRATA_DEVICE_NAME:-}" ] && command -v nvidia-smi >/dev/null; then
     STRATA_DEVICE_NAME=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
     export STRATA_DEVICE_NAME
@@ -35,6 +39,7 @@ if [ -n "${COLLECT:-}" ]; then
     mkdir -p "$COLLECT"
     (cd "$RESULTS" && find . \( -name 'results.*' -o -name 'table.*' \) -not -path '*/checkpoint/*' -print0 | tar czf "$COLLECT/results.tgz" --null -T -)
     cp "$log" "$COLLECT/reproduce.log"
+    [ -d "$STRATA_KERNEL_CACHE" ] && tar czf "$COLLECT/kernel-cache.tgz" --exclude='*.lock' -C "$STRATA_KERNEL_CACHE" .
 fi
 rm -f "$log"
 exit "$rc"

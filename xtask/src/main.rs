@@ -90,7 +90,7 @@ fn device_bin() -> Result<()> {
     // Everything that runs there lives in strata-bench (or is strata-linalg's test), so all of
     // it shares one release build of burn with `--features cuda`; one cargo call per package.
     let mut bench = vec!["build", "--release", "--features", "cuda", "-p", "strata-bench", "--message-format=json"];
-    for bin in ["linalg_device_bench", "model_bench", "verify_golden"] {
+    for bin in ["reproduce", "linalg_device_bench", "model_bench", "verify_golden"] {
         bench.extend(["--bin", bin]);
     }
     let mut copies: Vec<(PathBuf, String)> = Vec::new();

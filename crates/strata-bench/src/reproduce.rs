@@ -101,16 +101,20 @@ pub fn preset(name: &str, output_dir: &Path) -> Result<Preset> {
         }
         "full" => Preset { name: "full", about: "SmolLM2-135M, Standard order 1, 1000 train / 500 test per task (GPU)".into(), runs: runs("full", full_base(output_dir), &lora, FULL_RATES) },
         "gpu" => {
-            // `full`'s model, order, lengths, batch and rates on fewer examples: 500 / 200
-            // take ≈ 30 s of training and ≈ 10 s of evaluation per method on one H100 once
-            // the kernels are compiled (SeqFT, docs/reproduction.md), but the first use of
-            // each method's kernels costs minutes of compilation on top. Batches are padded
-            // to 64-token multiples so kernels are built for a handful of lengths only.
+            // `full`'s model, order, batch and rates on fewer examples: 500 / 200 take ≈ 30 s
+            // of training and ≈ 10 s of evaluation per method on one H100 once the kernels
+            // are compiled (SeqFT, docs/reproduction.md), but the first use of each method's
+            // kernels costs minutes of compilation on top, per distinct sequence length. So
+            // prompts are cut at 240 tokens and every batch is padded to a multiple of 128:
+            // training sequences (prompt + ≤ 16 target tokens) and generation prompts then
+            // take two lengths only, 128 and 256.
             let mut base = full_base(output_dir);
             base.data.train_per_task = Some(GPU_TRAIN_PER_TASK);
             base.data.test_per_task = Some(GPU_TEST_PER_TASK);
-            base.data.pad_to_multiple = 64;
-            Preset { name: "gpu", about: "SmolLM2-135M, Standard order 1, the `full` preset on fewer examples per task, batches padded to 64-token multiples (one H100)".into(), runs: runs("gpu", base, &lora, FULL_RATES) }
+            base.data.max_source_len = 240;
+            base.data.pad_to_multiple = 128;
+            base.eval.batch_size = 100;
+            Preset { name: "gpu", about: "SmolLM2-135M, Standard order 1, the `full` preset on fewer examples per task, prompts ≤ 240 tokens, batches padded to 128-token multiples (one H100)".into(), runs: runs("gpu", base, &lora, FULL_RATES) }
         }
         other => bail!("unknown preset `{other}`: expected smoke, quick, gpu or full"),
     })
@@ -181,4 +185,119 @@ pub fn markdown(preset: &Preset, rows: &[TableRow], device: &str, prompt_style: 
     }
     s.push_str("\nAA, BWT, FT in percentage points over per-task scores (exact match / ROUGE-L); FWT relative to PerTaskFT's diagonal. MTL trains jointly (no BWT/FT).\n");
     s
+}
+
+/// One candidate of a learning-rate search: its rate and the validation AA it reached.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LrTrial {
+    /// Learning rate.
+    pub lr: f64,
+    /// AA on the validation split after the search's tasks (NaN when the run failed).
+    pub validation_aa: f64,
+}
+
+/// The outcome of [`select_lr`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LrSelection {
+    /// Method.
+    pub method: String,
+    /// Tasks of the order each candidate trained on.
+    pub tasks: usize,
+    /// Every candidate, in the order tried.
+    pub trials: Vec<LrTrial>,
+    /// The rate with the highest validation AA (ties: the first tried).
+    pub chosen: f64,
+}
+
+impl LrSelection {
+    /// One line for the table's notes.
+    pub fn note(&self) -> String {
+        let trials: Vec<String> = self.trials.iter().map(|t| format!("{:e} → {:.2}", t.lr, t.validation_aa)).collect();
+        format!("{}: learning rate {:e} chosen on validation AA over the first {} tasks ({})", self.method, self.chosen, self.tasks, trials.join(", "))
+    }
+}
+
+/// Chooses `config`'s learning rate among `candidates` without test data: each candidate
+/// trains on the first `tasks` tasks and is scored on the validation split carved from train
+/// (`data.evaluate_on = validation`); the best validation AA wins. `run` executes one
+/// configuration (the trial runs are named `<name>/lr-select/<lr>`, so they checkpoint apart
+/// from the real run).
+pub fn select_lr(config: &RunConfig, candidates: &[f64], tasks: usize, mut run: impl FnMut(&RunConfig) -> Result<RunResults>) -> Result<LrSelection> {
+    if candidates.is_empty() || tasks == 0 {
+        bail!("a learning-rate search needs at least one candidate and one task");
+    }
+    let mut trials = Vec::with_capacity(candidates.len());
+    for &lr in candidates {
+        if !(lr > 0.0 && lr.is_finite()) {
+            bail!("learning-rate candidate {lr} is not a positive number");
+        }
+        let mut trial = config.clone();
+        trial.name = format!("{}/lr-select/{lr:e}", config.name);
+        trial.optim.lr = lr;
+        trial.data.max_tasks = Some(tasks);
+        trial.data.evaluate_on = strata_cl::EvalSplit::Validation;
+        let aa = match run(&trial) {
+            Ok(res) => res.summary.map_or(f64::NAN, |s| s.aa),
+            Err(e) => {
+                eprintln!("== lr {lr:e} failed: {e:#}");
+                f64::NAN
+            }
+        };
+        trials.push(LrTrial { lr, validation_aa: aa });
+    }
+    let best = trials.iter().filter(|t| t.validation_aa.is_finite()).fold(None::<LrTrial>, |best, t| match best {
+        Some(b) if b.validation_aa >= t.validation_aa => Some(b),
+        _ => Some(*t),
+    });
+    let Some(best) = best else { bail!("every learning-rate candidate of {} failed", config.method.display_name()) };
+    Ok(LrSelection { method: config.method.display_name().to_string(), tasks, trials, chosen: best.lr })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_cl::{AccuracyMatrix, EvalSplit, Summary};
+
+    fn results(aa: f64) -> RunResults {
+        RunResults {
+            method: "OSFT".into(),
+            config: serde_json::Value::Null,
+            git_commit: String::new(),
+            device: String::new(),
+            prompt_style: String::new(),
+            tasks: Vec::new(),
+            matrix: AccuracyMatrix::default(),
+            joint: false,
+            summary: Some(Summary { aa, bwt: None, ft: None, fwt: None }),
+            records: Vec::new(),
+            seconds: 0.0,
+            peak_rss_mib: None,
+            finished: true,
+        }
+    }
+
+    #[test]
+    fn select_lr_trains_on_validation_and_keeps_the_best_rate() {
+        let cfg = preset("quick", Path::new("/tmp/x")).unwrap().runs.into_iter().find(|r| r.method.display_name() == "OSFT").unwrap();
+        let mut seen = Vec::new();
+        let sel = select_lr(&cfg, &[1e-4, 1e-5, 1e-6], 2, |trial| {
+            assert_eq!(trial.data.evaluate_on, EvalSplit::Validation, "trials never see test data");
+            assert_eq!(trial.data.max_tasks, Some(2));
+            assert!(trial.name.starts_with(&cfg.name) && trial.name.contains("lr-select"), "{}", trial.name);
+            seen.push(trial.name.clone());
+            // Validation AA peaks at 1e-5; 1e-6 fails.
+            match trial.optim.lr {
+                lr if lr == 1e-6 => anyhow::bail!("diverged"),
+                lr => Ok(results(if lr == 1e-5 { 60.0 } else { 20.0 })),
+            }
+        })
+        .unwrap();
+        assert_eq!(sel.chosen, 1e-5);
+        assert!(sel.trials[2].validation_aa.is_nan());
+        assert_eq!(seen.len(), 3);
+        assert!(seen[0] != seen[1], "each rate checkpoints apart");
+        assert!(sel.note().contains("chosen on validation"));
+        assert!(select_lr(&cfg, &[1e-6], 2, |_| anyhow::bail!("no")).is_err(), "all candidates failing is an error");
+        assert!(select_lr(&cfg, &[], 2, |_| Ok(results(1.0))).is_err());
+    }
 }

@@ -45,6 +45,11 @@ struct Args {
     /// host f64 product (diagnoses layout bugs in device casts and kernels), then exit.
     #[arg(long)]
     check_gemm: bool,
+    /// Only check `randomized_svd` stage by stage on small matrices with a known spectrum
+    /// (σ_i = 0.7^i) against host f64 references, under the GEMM policy in force
+    /// (`STRATA_GEMM_PRECISION`), then exit.
+    #[arg(long)]
+    check_rsvd: bool,
 }
 
 /// Max relative error of `op(a)·op(b)` on the device under each policy, for small shapes
@@ -52,7 +57,9 @@ struct Args {
 fn check_gemm<B: Backend>(device: &B::Device, name: &str) {
     use strata_linalg::gemm::{GemmPrecision, matmul_with};
     let host = |t: &Tensor<B, 2>| -> (Vec<f64>, [usize; 2]) { (t.to_data().convert::<f64>().to_vec().expect("f64 data"), t.dims()) };
-    for &(m, k, n) in &[(30usize, 30usize, 30usize), (30, 30, 1), (30, 1, 30), (64, 48, 32), (100, 37, 7), (257, 129, 65)] {
+    // Odd inner and outer sizes first: the randomized SVD's sketches (k + oversample wide) are
+    // odd, and the earlier run reached only the even shapes.
+    for &(m, k, n) in &[(30usize, 30usize, 11usize), (30, 11, 30), (11, 30, 11), (30, 30, 30), (30, 30, 1), (30, 1, 30), (64, 48, 32), (100, 37, 7), (257, 129, 65)] {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let a = if ta { gaussian::<B>(k, m, 11, device).transpose() } else { gaussian::<B>(m, k, 11, device) };
             let b = if tb { gaussian::<B>(n, k, 12, device).transpose() } else { gaussian::<B>(k, n, 12, device) };
@@ -75,6 +82,51 @@ fn check_gemm<B: Backend>(device: &B::Device, name: &str) {
     }
 }
 
+/// `randomized_svd` on `A = U diag(0.7^i) Vᵀ` (built on the host in f64, so the top-k
+/// subspace is exact), stage by stage: the sketch `AΩ` against a host product, the thin QR of
+/// the sketch against Householder on the host, and the final U, V subspace errors.
+fn check_rsvd<B: Backend>(device: &B::Device, name: &str) -> Result<()> {
+    use strata_linalg::faer::Mat;
+    use strata_linalg::host::{from_host, to_host};
+    use strata_linalg::random::gaussian_vec;
+    use strata_linalg::{householder_qr_host, matmul};
+    let policy = strata_linalg::GemmPrecision::for_backend::<B>(device);
+    let host_orthonormal = |rows: usize, cols: usize, seed: u64| {
+        let g = gaussian_vec(rows * cols, seed);
+        householder_qr_host(Mat::from_fn(rows, cols, |i, j| g[i * cols + j] as f64).as_ref()).0
+    };
+    let max_diff = |x: &Mat<f64>, y: &Mat<f64>| {
+        let scale = (0..y.nrows()).flat_map(|i| (0..y.ncols()).map(move |j| (i, j))).fold(0f64, |s, (i, j)| s.max(y[(i, j)].abs())).max(1e-30);
+        (0..y.nrows()).flat_map(|i| (0..y.ncols()).map(move |j| (i, j))).fold(0f64, |s, (i, j)| s.max((x[(i, j)] - y[(i, j)]).abs())) / scale
+    };
+    for &(m, n) in &[(30usize, 30usize), (31, 45), (64, 48)] {
+        let p = m.min(n);
+        let (u, v) = (host_orthonormal(m, p, 3), host_orthonormal(n, p, 4));
+        let a_host = Mat::from_fn(m, n, |i, j| (0..p).map(|r| u[(i, r)] * 0.7f64.powi(r as i32) * v[(j, r)]).sum::<f64>());
+        let a = from_host::<B>(a_host.as_ref(), device);
+        for k in [1usize, 3, 7] {
+            let rsvd = RandomizedSvd { seed: 11, ..Default::default() };
+            let l = (k + rsvd.oversample).min(m).min(n);
+            let omega = gaussian::<B>(n, l, rsvd.seed, device);
+            let sketch = to_host(&matmul(a.clone(), omega.clone()));
+            let sketch_ref = &a_host * &to_host(&omega);
+            let sketch_err = max_diff(&sketch, &sketch_ref);
+            let qr = thin_qr(&from_host::<B>(sketch_ref.as_ref(), device))?;
+            let q_ref = from_host::<B>(householder_qr_host(sketch_ref.as_ref()).0.as_ref(), device);
+            let qr_err = subspace_error(&q_ref, &qr.q)?;
+            let svd = rsvd.compute(&a, k)?;
+            let u_err = subspace_error(&from_host::<B>(u.as_ref().subcols(0, k), device), &svd.u)?;
+            let v_err = subspace_error(&from_host::<B>(v.as_ref().subcols(0, k), device), &svd.v)?;
+            let s_err = (0..k).fold(0f64, |e, i| e.max((svd.s[i] - 0.7f64.powi(i as i32)).abs()));
+            println!(
+                "{{\"check\":\"rsvd\",\"device\":\"{name}\",\"policy\":\"{policy:?}\",\"m\":{m},\"n\":{n},\"k\":{k},\"sketch_rel_err\":{sketch_err:.3e},\"qr_path\":\"{:?}\",\"qr_subspace_sin\":{qr_err:.3e},\"u_sin\":{u_err:.3e},\"v_sin\":{v_err:.3e},\"sigma_abs_err\":{s_err:.3e}}}",
+                qr.path
+            );
+        }
+    }
+    Ok(())
+}
+
 fn spectrum(kind: &str, p: usize, k: usize) -> Result<Vec<f32>> {
     Ok(match kind {
         "gap" => (0..p).map(|i| if i < k { 10f32.powf(-(i as f32) / k as f32) } else { 1e-3 }).collect(),
@@ -84,8 +136,13 @@ fn spectrum(kind: &str, p: usize, k: usize) -> Result<Vec<f32>> {
 }
 
 fn run<B: Backend>(args: &Args, device: B::Device, name: &str) -> Result<()> {
+    if args.check_rsvd {
+        check_rsvd::<B>(&device, name)?;
+    }
     if args.check_gemm {
         check_gemm::<B>(&device, name);
+    }
+    if args.check_rsvd || args.check_gemm {
         return Ok(());
     }
     let shapes: Vec<(usize, usize)> = args

@@ -1,6 +1,6 @@
 //! `reproduce --preset NAME [--device ndarray|wgpu|cuda] [--only METHOD,..] [--out DIR]
 //! [--train-per-task N] [--test-per-task N] [--pad-to-multiple N] [--max-tasks N] [--lr LR]
-//! [--evaluate-on test|validation]`:
+//! [--evaluate-on test|validation] [--select-lr LR,.. [--select-tasks N]]`:
 //! runs a preset's methods (resuming finished or interrupted runs) and writes the table to
 //! `<out>/<preset>/table.{md,json}`. `cargo xtask reproduce tables` builds and runs this.
 
@@ -11,9 +11,9 @@ use anyhow::{Result, bail};
 use burn::backend::Autodiff;
 use clap::Parser;
 use strata_backend::{DeviceKind, with_backend};
-use strata_bench::reproduce::{markdown, preset, table};
+use strata_bench::reproduce::{markdown, preset, select_lr, table};
 use strata_cl::checkpoint::write_atomic;
-use strata_cl::{EvalSplit, RunOptions, RunResults, run};
+use strata_cl::{EvalSplit, RunConfig, RunOptions, RunResults, run};
 
 #[derive(Parser)]
 #[command(about = "Reproduce the papers' tables with one preset of runs")]
@@ -50,6 +50,14 @@ struct Args {
     /// train — the split to choose hyper-parameters on.
     #[arg(long)]
     evaluate_on: Option<EvalSplit>,
+    /// Choose each selected method's learning rate among these (comma-separated) first: each
+    /// candidate trains on the first `--select-tasks` tasks and is scored on validation; the
+    /// best validation AA is then run as usual (recorded in `lr-selection.json` and the table).
+    #[arg(long, value_delimiter = ',')]
+    select_lr: Option<Vec<f64>>,
+    /// Tasks each learning-rate candidate trains on.
+    #[arg(long, default_value_t = 2)]
+    select_tasks: usize,
 }
 
 fn main() -> Result<()> {
@@ -98,6 +106,7 @@ fn main() -> Result<()> {
     let mut results: Vec<(PathBuf, RunResults)> = Vec::new();
     let mut style = String::new();
     let mut failures: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     for cfg in &preset.runs {
         if let Some(only) = &only {
             if !only.contains(&cfg.method.display_name().to_lowercase()) {
@@ -106,8 +115,25 @@ fn main() -> Result<()> {
         }
         eprintln!("== {} ({})", cfg.method.display_name(), cfg.name);
         let options = RunOptions { resume: true, device: device_name.clone(), ..RunOptions::default() };
+        let run_one = |c: &RunConfig| -> Result<RunResults> { Ok(with_backend!(kind, |B, device| run::<Autodiff<B>>(c, &device, &options), else |k| bail!("backend {k} is not compiled in"))?) };
         let t = Instant::now();
-        let res = match with_backend!(kind, |B, device| run::<Autodiff<B>>(cfg, &device, &options), else |k| bail!("backend {k} is not compiled in")) {
+        let mut cfg = cfg.clone();
+        if let Some(candidates) = &args.select_lr {
+            let selection = match select_lr(&cfg, candidates, args.select_tasks, run_one) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("== {} FAILED in its learning-rate search: {e:#}", cfg.method.display_name());
+                    failures.push(format!("{}: {e:#}", cfg.method.display_name()));
+                    continue;
+                }
+            };
+            eprintln!("== {}", selection.note());
+            write_atomic(&cfg.output_dir.join(&cfg.name).join("lr-selection.json"), &serde_json::to_vec_pretty(&selection)?)?;
+            cfg.optim.lr = selection.chosen;
+            notes.push(selection.note());
+        }
+        let cfg = &cfg;
+        let res = match run_one(cfg) {
             Ok(res) => res,
             Err(e) => {
                 // One method failing must not cost the others their runs: report and go on.
@@ -125,6 +151,9 @@ fn main() -> Result<()> {
     }
     let rows = table(&results);
     let mut md = markdown(&preset, &rows, &device_name, &style);
+    for n in &notes {
+        md.push_str(&format!("\n{n}\n"));
+    }
     for f in &failures {
         md.push_str(&format!("\n**Failed:** {f}\n"));
     }

