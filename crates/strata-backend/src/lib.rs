@@ -64,18 +64,21 @@ pub enum DeviceKind {
     Wgpu,
     /// NVIDIA GPU through CUDA.
     Cuda,
+    /// NVIDIA GPU through CUDA without kernel fusion ([`CudaUnfusedBackend`]): slower per
+    /// step, but compiles far fewer kernels and sidesteps fusion defects (docs/benchmarks.md).
+    CudaUnfused,
 }
 
 impl DeviceKind {
     /// Every kind, in order of preference for [`DeviceKind::best_compiled`].
-    pub const ALL: [DeviceKind; 3] = [DeviceKind::Cuda, DeviceKind::Wgpu, DeviceKind::NdArray];
+    pub const ALL: [DeviceKind; 4] = [DeviceKind::Cuda, DeviceKind::CudaUnfused, DeviceKind::Wgpu, DeviceKind::NdArray];
 
     /// The cargo feature that compiles this backend.
     pub fn feature(self) -> &'static str {
         match self {
             DeviceKind::NdArray => "ndarray",
             DeviceKind::Wgpu => "wgpu",
-            DeviceKind::Cuda => "cuda",
+            DeviceKind::Cuda | DeviceKind::CudaUnfused => "cuda",
         }
     }
 
@@ -84,7 +87,7 @@ impl DeviceKind {
         match self {
             DeviceKind::NdArray => cfg!(feature = "ndarray"),
             DeviceKind::Wgpu => cfg!(feature = "wgpu"),
-            DeviceKind::Cuda => cfg!(feature = "cuda"),
+            DeviceKind::Cuda | DeviceKind::CudaUnfused => cfg!(feature = "cuda"),
         }
     }
 
@@ -117,7 +120,7 @@ impl DeviceKind {
 
 impl fmt::Display for DeviceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.feature())
+        f.write_str(if *self == DeviceKind::CudaUnfused { "cuda-unfused" } else { self.feature() })
     }
 }
 
@@ -141,8 +144,9 @@ impl FromStr for DeviceKind {
             "ndarray" | "cpu" => Ok(DeviceKind::NdArray),
             "wgpu" | "vulkan" => Ok(DeviceKind::Wgpu),
             "cuda" | "gpu" => Ok(DeviceKind::Cuda),
+            "cuda-unfused" => Ok(DeviceKind::CudaUnfused),
             other => Err(UnknownDevice(format!(
-                "unknown device '{other}': expected one of ndarray, wgpu, cuda"
+                "unknown device '{other}': expected one of ndarray, wgpu, cuda, cuda-unfused"
             ))),
         }
     }
@@ -167,6 +171,13 @@ macro_rules! with_backend {
             $crate::DeviceKind::Cuda => {
                 $crate::configure_kernel_cache();
                 type $b = $crate::CudaBackend;
+                let $device: $crate::burn::tensor::Device<$b> = Default::default();
+                $body
+            }
+            #[cfg(feature = "cuda")]
+            $crate::DeviceKind::CudaUnfused => {
+                $crate::configure_kernel_cache();
+                type $b = $crate::CudaUnfusedBackend;
                 let $device: $crate::burn::tensor::Device<$b> = Default::default();
                 $body
             }
@@ -228,6 +239,8 @@ mod tests {
     fn parses_device_names() {
         assert_eq!("CUDA".parse::<DeviceKind>().unwrap(), DeviceKind::Cuda);
         assert_eq!("cpu".parse::<DeviceKind>().unwrap(), DeviceKind::NdArray);
+        let unfused: DeviceKind = "cuda-unfused".parse().unwrap();
+        assert_eq!((unfused, unfused.to_string().as_str(), unfused.feature()), (DeviceKind::CudaUnfused, "cuda-unfused", "cuda"));
         let err = "tpu".parse::<DeviceKind>().unwrap_err();
         assert!(err.0.contains("tpu") && err.0.contains("ndarray"));
     }

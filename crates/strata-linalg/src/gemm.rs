@@ -60,7 +60,19 @@ pub fn matmul_with<B: Backend>(a: Tensor<B, 2>, b: Tensor<B, 2>, precision: Gemm
         return a.matmul(b);
     }
     if precision == GemmPrecision::F64 {
-        return a.cast(FloatDType::F64).matmul(b.cast(FloatDType::F64)).cast(FloatDType::F32);
+        let (a, b) = (a.cast(FloatDType::F64), b.cast(FloatDType::F64));
+        let ([m, _], [_, n]) = (a.dims(), b.dims());
+        // Matrix–vector products as broadcast multiply + row sums: the f64 GEMM kernel with a
+        // unit output dimension returned wrong values on CUDA (randomized SVD at k = 1,
+        // docs/benchmarks.md), and a product with a vector is memory-bound anyway.
+        let c = if n == 1 {
+            (a * b.transpose()).sum_dim(1)
+        } else if m == 1 {
+            (a.transpose() * b).sum_dim(0)
+        } else {
+            a.matmul(b)
+        };
+        return c.cast(FloatDType::F32);
     }
     let [a1, a2, a3] = split_bf16x3(a);
     let [b1, b2, b3] = split_bf16x3(b);
@@ -129,14 +141,19 @@ mod tests {
     fn every_policy_agrees_on_the_cpu() {
         type B = burn::backend::NdArray<f32>;
         let device = Default::default();
-        let a = crate::random::gaussian::<B>(40, 30, 3, &device);
-        let b = crate::random::gaussian::<B>(30, 20, 4, &device);
-        let base: Vec<f32> = matmul_with(a.clone(), b.clone(), GemmPrecision::Native).into_data().iter::<f32>().collect();
-        // ndarray holds no bf16 tensors: Bf16x3 is checked by the emulation test above and on GPUs.
-        for p in [GemmPrecision::F64] {
-            let got: Vec<f32> = matmul_with(a.clone(), b.clone(), p).into_data().iter::<f32>().collect();
-            let err = got.iter().zip(&base).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
-            assert!(err < 1e-4, "{p:?}: {err}");
+        // General shapes and the matrix–vector special cases (n = 1, m = 1, both).
+        for (m, k, n) in [(40, 30, 20), (30, 11, 1), (1, 11, 30), (1, 7, 1)] {
+            let a = crate::random::gaussian::<B>(m, k, 3, &device);
+            let b = crate::random::gaussian::<B>(k, n, 4, &device);
+            let base: Vec<f32> = matmul_with(a.clone(), b.clone(), GemmPrecision::Native).into_data().iter::<f32>().collect();
+            // ndarray holds no bf16 tensors: Bf16x3 is checked by the emulation test above and on GPUs.
+            for p in [GemmPrecision::F64] {
+                let c = matmul_with(a.clone(), b.clone(), p);
+                assert_eq!(c.dims(), [m, n]);
+                let got: Vec<f32> = c.into_data().iter::<f32>().collect();
+                let err = got.iter().zip(&base).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+                assert!(err < 1e-4, "{p:?} {m}x{k}x{n}: {err}");
+            }
         }
     }
 }

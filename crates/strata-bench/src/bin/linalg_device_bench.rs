@@ -50,6 +50,11 @@ struct Args {
     /// (`STRATA_GEMM_PRECISION`), then exit.
     #[arg(long)]
     check_rsvd: bool,
+    /// Only check small op chains that adapters use (OA-Adapter's `W2 Γ W1 x`, a gated LoRA
+    /// branch, an f64 matrix–vector product) as one device graph against the same chain
+    /// with every intermediate copied through the host (which no fusion can span), then exit.
+    #[arg(long)]
+    check_fusion: bool,
 }
 
 /// Max relative error of `op(a)·op(b)` on the device under each policy, for small shapes
@@ -127,6 +132,50 @@ fn check_rsvd<B: Backend>(device: &B::Device, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// See `Args::check_fusion`.
+fn check_fusion<B: Backend>(device: &B::Device, name: &str) {
+    use burn::tensor::activation::relu;
+    // A fusion barrier: the value through host memory.
+    let cut = |t: Tensor<B, 2>| Tensor::<B, 2>::from_data(t.into_data(), device);
+    let err = |x: Tensor<B, 2>, y: Tensor<B, 2>| -> f64 {
+        let (x, y): (Vec<f32>, Vec<f32>) = (x.into_data().to_vec().expect("f32"), y.into_data().to_vec().expect("f32"));
+        let scale = y.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-30);
+        (x.iter().zip(&y).fold(0f32, |m, (a, b)| m.max((a - b).abs())) / scale) as f64
+    };
+    let (d, r) = (576usize, 16usize);
+    for (batch, seq) in [(100usize, 1usize), (16, 128)] {
+        let n = batch * seq;
+        let x = gaussian::<B>(n, d, 21, device);
+        let w1 = gaussian::<B>(d, r, 22, device);
+        let w2 = gaussian::<B>(r, d, 23, device);
+        let g = gaussian::<B>(1, r, 24, device);
+        let tau = Tensor::<B, 2>::from_floats([[0.3f32]], device);
+        // OA-Adapter: x + ((x W1) * γ) W2, γ = sign(g)·relu(|g| − τ).
+        let gamma = g.clone().sign() * relu(g.clone().abs() - tau.clone());
+        let fused = x.clone() + (x.clone().matmul(w1.clone()) * gamma).matmul(w2.clone());
+        let gamma_h = cut(cut(g.clone().sign()) * cut(relu(cut(g.abs()) - tau)));
+        let h = cut(cut(x.clone().matmul(w1)) * gamma_h);
+        let staged = x.clone() + cut(h.matmul(w2));
+        println!("{{\"check\":\"fusion\",\"device\":\"{name}\",\"chain\":\"oa_adapter\",\"rows\":{n},\"max_rel_err\":{:.3e}}}", err(fused, staged));
+        // Gated LoRA branch: x W + gate ⊙ (x A B) · s, one gate per sequence.
+        let w = gaussian::<B>(d, d, 25, device);
+        let (a, bm) = (gaussian::<B>(d, 8, 26, device), gaussian::<B>(8, d, 27, device));
+        let gate = gaussian::<B>(batch, 1, 28, device).abs();
+        let gate_rows = |gt: Tensor<B, 2>| gt.reshape([batch, 1, 1]).expand([batch, seq, 1]).reshape([n, 1]);
+        let fused = x.clone().matmul(w.clone()) + x.clone().matmul(a.clone()).matmul(bm.clone()) * 4.0 * gate_rows(gate.clone());
+        let staged = cut(x.clone().matmul(w)) + cut(cut(cut(x.clone().matmul(a)).matmul(bm)) * 4.0) * cut(gate_rows(gate));
+        println!("{{\"check\":\"fusion\",\"device\":\"{name}\",\"chain\":\"gated_lora\",\"rows\":{n},\"max_rel_err\":{:.3e}}}", err(fused, staged));
+    }
+    // The raw f64 matrix–vector product (strata_linalg::matmul now avoids it), b from the host.
+    for (m, k) in [(30usize, 11usize), (30, 30), (64, 11)] {
+        let a = gaussian::<B>(m, k, 29, device);
+        let b = cut(gaussian::<B>(k, 1, 30, device));
+        let raw = a.clone().cast(burn::tensor::FloatDType::F64).matmul(b.clone().cast(burn::tensor::FloatDType::F64)).cast(burn::tensor::FloatDType::F32);
+        let reference = strata_linalg::gemm::matmul_with(cut(a), b, strata_linalg::GemmPrecision::F64);
+        println!("{{\"check\":\"fusion\",\"device\":\"{name}\",\"chain\":\"f64_matvec_{m}x{k}\",\"rows\":{m},\"max_rel_err\":{:.3e}}}", err(raw, reference));
+    }
+}
+
 fn spectrum(kind: &str, p: usize, k: usize) -> Result<Vec<f32>> {
     Ok(match kind {
         "gap" => (0..p).map(|i| if i < k { 10f32.powf(-(i as f32) / k as f32) } else { 1e-3 }).collect(),
@@ -142,7 +191,10 @@ fn run<B: Backend>(args: &Args, device: B::Device, name: &str) -> Result<()> {
     if args.check_gemm {
         check_gemm::<B>(&device, name);
     }
-    if args.check_rsvd || args.check_gemm {
+    if args.check_fusion {
+        check_fusion::<B>(&device, name);
+    }
+    if args.check_rsvd || args.check_gemm || args.check_fusion {
         return Ok(());
     }
     let shapes: Vec<(usize, usize)> = args
