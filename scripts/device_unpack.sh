@@ -5,8 +5,8 @@
 #                        checked against its sha256 (docs/models.md)
 #   DIR/*.xz (others)    release binaries (`cargo xtask device-bin`, then `xz -9`): into
 #                        $BIN_DIR/<name>, executable
-#   DIR/kernel-cache.tgz a kernel cache collected by scripts/gpu_reproduce.sh: into
-#                        $STRATA_KERNEL_CACHE
+#   DIR/kernel-cache.tgz or .tar.xz   a kernel cache collected by scripts/gpu_reproduce.sh
+#                        (xz packs it about 2.5× smaller): into $STRATA_KERNEL_CACHE
 # Usage: scripts/device_unpack.sh DIR... ; uses Python's lzma (no xz binary needed).
 set -euo pipefail
 MODEL_DIR=${STRATA_MODEL_DIR:-/tmp/strata-models}
@@ -20,7 +20,9 @@ for dir in "$@"; do
     for f in "$dir"/*; do
         case "$f" in
             *.xz.part*) parts+=("$f") ;;
-            */kernel-cache.tgz) mkdir -p "$KERNEL_CACHE" && tar xzf "$f" -C "$KERNEL_CACHE" && echo "kernel cache -> $KERNEL_CACHE" ;;
+            */kernel-cache.tgz|*/kernel-cache.tar.xz) mkdir -p "$KERNEL_CACHE"
+                  python3 -c "import tarfile,sys; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" "$f" "$KERNEL_CACHE"
+                  echo "kernel cache -> $KERNEL_CACHE" ;;
             *.xz) name=$(basename "$f" .xz)
                   python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],'wb'))" "$f" "$BIN_DIR/$name"
                   chmod +x "$BIN_DIR/$name"; echo "binary -> $BIN_DIR/$name" ;;

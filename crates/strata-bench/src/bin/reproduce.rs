@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use burn::backend::Autodiff;
 use clap::Parser;
 use strata_backend::{DeviceKind, with_backend};
-use strata_bench::reproduce::{markdown, preset, select_lr, table};
+use strata_bench::reproduce::{LrSelection, markdown, preset, select_lr, table};
 use strata_cl::checkpoint::write_atomic;
 use strata_cl::{EvalSplit, RunConfig, RunOptions, RunResults, run};
 
@@ -58,6 +58,10 @@ struct Args {
     /// Tasks each learning-rate candidate trains on.
     #[arg(long, default_value_t = 2)]
     select_tasks: usize,
+    /// Run nothing: build the table from the finished runs' `results.json` under `--out`
+    /// (e.g. runs made by several invocations or machines); unfinished runs are listed.
+    #[arg(long)]
+    table_only: bool,
 }
 
 fn main() -> Result<()> {
@@ -112,6 +116,19 @@ fn main() -> Result<()> {
             if !only.contains(&cfg.method.display_name().to_lowercase()) {
                 continue;
             }
+        }
+        if args.table_only {
+            let path = cfg.output_dir.join(&cfg.name).join("results.json");
+            match std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<RunResults>(&b).ok()) {
+                Some(res) if res.finished => {
+                    let selection = std::fs::read(cfg.output_dir.join(&cfg.name).join("lr-selection.json")).ok().and_then(|b| serde_json::from_slice::<LrSelection>(&b).ok());
+                    notes.extend(selection.map(|s| s.note()));
+                    style = res.prompt_style.clone();
+                    results.push((cfg.output_dir.join(&cfg.name), res));
+                }
+                _ => notes.push(format!("{}: no finished run in {}", cfg.method.display_name(), path.display())),
+            }
+            continue;
         }
         eprintln!("== {} ({})", cfg.method.display_name(), cfg.name);
         let options = RunOptions { resume: true, device: device_name.clone(), ..RunOptions::default() };
