@@ -4,6 +4,7 @@
 #   scripts/gpu_reproduce.sh --preset gpu --only seqft,o-lora [--train-per-task N ...]
 #
 # Every argument goes to `reproduce`. Environment:
+#   DEVICE     cuda (default) or cuda-unfused
 #   BIN        the reproduce binary (default target/release/reproduce; build it with
 #              `cargo build --release --features cuda -p strata-bench --bin reproduce`)
 #   RESULTS    output root (default results); runs resume from <RESULTS>/<preset>/<method>/checkpoint
@@ -27,11 +28,11 @@ if [ -z "${STRATA_DEVICE_NAME:-}" ] && command -v nvidia-smi >/dev/null; then
 fi
 log=$(mktemp)
 start=$(date +%s)
-echo "== $(date -u +%FT%TZ) $BIN --device cuda --out $RESULTS $*" | tee -a "$log"
+echo "== $(date -u +%FT%TZ) $BIN --device ${DEVICE:-cuda} --out $RESULTS $*" | tee -a "$log"
 if [ -n "${LIMIT_S:-}" ]; then
-    timeout -s INT -k 20 "$LIMIT_S" "$BIN" --device cuda --out "$RESULTS" "$@" 2>&1 | tee -a "$log"
+    timeout -s INT -k 20 "$LIMIT_S" "$BIN" --device "${DEVICE:-cuda}" --out "$RESULTS" "$@" 2>&1 | tee -a "$log"
 else
-    "$BIN" --device cuda --out "$RESULTS" "$@" 2>&1 | tee -a "$log"
+    "$BIN" --device "${DEVICE:-cuda}" --out "$RESULTS" "$@" 2>&1 | tee -a "$log"
 fi
 rc=${PIPESTATUS[0]}
 echo "== exit $rc after $(( $(date +%s) - start )) s" | tee -a "$log"

@@ -8,7 +8,9 @@ use crate::error::{LinalgError, Result};
 /// Downloads a 2-D tensor into a host `faer::Mat<f64>` (row-major data, any float dtype).
 pub fn to_host<B: Backend>(t: &Tensor<B, 2>) -> Mat<f64> {
     let [m, n] = t.dims();
-    let data = t.to_data();
+    // Flattening first makes a strided view (e.g. a transpose) contiguous: CUDA without
+    // fusion refuses to read such views back ("strides are not supported").
+    let data = t.clone().reshape([m * n]).to_data();
     let values: Vec<f64> = data.iter::<f64>().collect();
     Mat::from_fn(m, n, |i, j| values[i * n + j])
 }

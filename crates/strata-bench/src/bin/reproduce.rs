@@ -167,6 +167,15 @@ fn main() -> Result<()> {
         bail!("no method of preset `{}` matches --only", preset.name);
     }
     let rows = table(&results);
+    // A table of earlier runs names the devices they ran on, not this process's.
+    let device_name = if args.table_only {
+        let mut devices: Vec<&str> = results.iter().map(|(_, r)| r.device.as_str()).collect();
+        devices.sort_unstable();
+        devices.dedup();
+        devices.join("; ")
+    } else {
+        device_name
+    };
     let mut md = markdown(&preset, &rows, &device_name, &style);
     for n in &notes {
         md.push_str(&format!("\n{n}\n"));
