@@ -33,11 +33,20 @@ if [ ${#parts[@]} -gt 0 ]; then
     gguf="$MODEL_DIR/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf"
     mkdir -p "$(dirname "$gguf")"
     IFS=$'\n' sorted=($(printf '%s\n' "${parts[@]}" | sort)); unset IFS
-    cat "${sorted[@]}" | python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), open(sys.argv[1],'wb'))" "$gguf"
-    sha=$(sha256sum "$gguf" | cut -d' ' -f1)
-    echo "model -> $gguf (sha256 $sha)"
-    if [ "$sha" != "$MODEL_SHA" ]; then
-        echo "model sha256 mismatch: expected $MODEL_SHA (are all parts there?)" >&2
+    # Decompress beside the target and move it into place only once the checksum matches, so
+    # a missing or corrupt part never replaces a good model.
+    tmp="$gguf.partial"
+    if ! cat "${sorted[@]}" | python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), open(sys.argv[1],'wb'))" "$tmp"; then
+        rm -f "$tmp"
+        echo "model parts ${sorted[*]} do not decompress (are all parts there?)" >&2
         exit 1
     fi
+    sha=$(sha256sum "$tmp" | cut -d' ' -f1)
+    if [ "$sha" != "$MODEL_SHA" ]; then
+        rm -f "$tmp"
+        echo "model sha256 $sha, expected $MODEL_SHA (are all parts there?)" >&2
+        exit 1
+    fi
+    mv "$tmp" "$gguf"
+    echo "model -> $gguf (sha256 $sha)"
 fi
