@@ -156,8 +156,12 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// `git rev-parse HEAD` in the current directory, or `unknown`.
+/// The commit this binary was built from (recorded by the build script), else
+/// `git rev-parse HEAD` in the current directory, else `unknown`.
 pub fn git_commit() -> String {
+    if let Some(commit) = option_env!("STRATA_BUILD_COMMIT").filter(|c| *c != "unknown") {
+        return commit.to_owned();
+    }
     std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
         .output()
@@ -165,4 +169,15 @@ pub fn git_commit() -> String {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod commit_tests {
+    use super::*;
+
+    #[test]
+    fn git_commit_is_a_full_hash_or_unknown() {
+        let c = git_commit();
+        assert!(c == "unknown" || (c.len() == 40 && c.chars().all(|x| x.is_ascii_hexdigit())), "{c}");
+    }
 }
