@@ -168,33 +168,22 @@ macro_rules! with_backend {
         #[allow(unreachable_patterns)]
         match $kind {
             #[cfg(feature = "cuda")]
-            $crate::DeviceKind::Cuda => {
-                $crate::configure_kernel_cache();
-                type $b = $crate::CudaBackend;
-                let $device: $crate::burn::tensor::Device<$b> = Default::default();
-                $body
-            }
+            $crate::DeviceKind::Cuda => $crate::with_backend!(@bind $crate::CudaBackend, $b, $device, { $crate::configure_kernel_cache(); }, $body),
             #[cfg(feature = "cuda")]
-            $crate::DeviceKind::CudaUnfused => {
-                $crate::configure_kernel_cache();
-                type $b = $crate::CudaUnfusedBackend;
-                let $device: $crate::burn::tensor::Device<$b> = Default::default();
-                $body
-            }
+            $crate::DeviceKind::CudaUnfused => $crate::with_backend!(@bind $crate::CudaUnfusedBackend, $b, $device, { $crate::configure_kernel_cache(); }, $body),
             #[cfg(feature = "wgpu")]
-            $crate::DeviceKind::Wgpu => {
-                type $b = $crate::WgpuBackend;
-                let $device: $crate::burn::tensor::Device<$b> = Default::default();
-                $body
-            }
+            $crate::DeviceKind::Wgpu => $crate::with_backend!(@bind $crate::WgpuBackend, $b, $device, {}, $body),
             #[cfg(feature = "ndarray")]
-            $crate::DeviceKind::NdArray => {
-                type $b = $crate::NdArrayBackend;
-                let $device: $crate::burn::tensor::Device<$b> = Default::default();
-                $body
-            }
+            $crate::DeviceKind::NdArray => $crate::with_backend!(@bind $crate::NdArrayBackend, $b, $device, {}, $body),
             $k => $missing,
         }
+    }};
+    // One arm: set up the backend, bind `$b` to its type and `$device` to its default device.
+    (@bind $ty:ty, $b:ident, $device:ident, $setup:block, $body:expr) => {{
+        $setup
+        type $b = $ty;
+        let $device: $crate::burn::tensor::Device<$b> = Default::default();
+        $body
     }};
 }
 

@@ -187,6 +187,60 @@ pub fn markdown(preset: &Preset, rows: &[TableRow], device: &str, prompt_style: 
     s
 }
 
+/// Command-line overrides of a preset's runs. Each is recorded in the runs' configurations
+/// (so a run resumes only under the same overrides) and named in the table's description.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Overrides {
+    /// Override the preset's training examples per task.
+    #[arg(long)]
+    pub train_per_task: Option<usize>,
+    /// Override the preset's test examples per task.
+    #[arg(long)]
+    pub test_per_task: Option<usize>,
+    /// Override the preset's `data.pad_to_multiple` (1: pad to the longest sequence).
+    #[arg(long)]
+    pub pad_to_multiple: Option<usize>,
+    /// Use only the first N tasks of the order.
+    #[arg(long)]
+    pub max_tasks: Option<usize>,
+    /// Override the learning rate of every selected method (for rate searches).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Score the accuracy matrix on `test` (default) or on the `validation` part carved from
+    /// train — the split to choose hyper-parameters on.
+    #[arg(long)]
+    pub evaluate_on: Option<strata_cl::EvalSplit>,
+}
+
+impl Overrides {
+    /// Applies the overrides to every run of `preset` and appends them to its description.
+    pub fn apply(&self, preset: &mut Preset) {
+        for cfg in &mut preset.runs {
+            let data = &mut cfg.data;
+            data.train_per_task = self.train_per_task.or(data.train_per_task);
+            data.test_per_task = self.test_per_task.or(data.test_per_task);
+            data.pad_to_multiple = self.pad_to_multiple.unwrap_or(data.pad_to_multiple);
+            data.max_tasks = self.max_tasks.or(data.max_tasks);
+            data.evaluate_on = self.evaluate_on.unwrap_or(data.evaluate_on);
+            cfg.optim.lr = self.lr.unwrap_or(cfg.optim.lr);
+        }
+        let said: Vec<String> = [
+            self.train_per_task.map(|n| format!("--train-per-task {n}")),
+            self.test_per_task.map(|n| format!("--test-per-task {n}")),
+            self.pad_to_multiple.map(|n| format!("--pad-to-multiple {n}")),
+            self.max_tasks.map(|n| format!("--max-tasks {n}")),
+            self.lr.map(|lr| format!("--lr {lr:e}")),
+            self.evaluate_on.filter(|s| *s == strata_cl::EvalSplit::Validation).map(|_| "--evaluate-on validation (scores are validation scores, not test)".to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !said.is_empty() {
+            preset.about = format!("{} — overridden: {}", preset.about, said.join(" "));
+        }
+    }
+}
+
 /// One candidate of a learning-rate search: its rate and the validation AA it reached.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LrTrial {
@@ -274,6 +328,22 @@ mod tests {
             peak_rss_mib: None,
             finished: true,
         }
+    }
+
+    #[test]
+    fn overrides_reach_every_run_and_the_description() {
+        let mut p = preset("quick", Path::new("/tmp/x")).unwrap();
+        let untouched = p.runs[0].data.test_per_task;
+        Overrides { train_per_task: Some(7), max_tasks: Some(2), lr: Some(3e-5), evaluate_on: Some(EvalSplit::Validation), ..Overrides::default() }.apply(&mut p);
+        for cfg in &p.runs {
+            assert_eq!((cfg.data.train_per_task, cfg.data.max_tasks, cfg.optim.lr, cfg.data.evaluate_on), (Some(7), Some(2), 3e-5, EvalSplit::Validation));
+            assert_eq!(cfg.data.test_per_task, untouched, "an absent override keeps the preset's value");
+        }
+        assert!(p.about.contains("--train-per-task 7") && p.about.contains("--lr 3e-5") && p.about.contains("validation scores"), "{}", p.about);
+        let mut q = preset("quick", Path::new("/tmp/x")).unwrap();
+        let about = q.about.clone();
+        Overrides::default().apply(&mut q);
+        assert_eq!(q.about, about, "no overrides, no note");
     }
 
     #[test]

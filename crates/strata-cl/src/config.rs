@@ -105,6 +105,11 @@ impl RunConfig {
         self.method.validate()
     }
 
+    /// The run's directory: `output_dir/name` (results, checkpoint).
+    pub fn run_dir(&self) -> PathBuf {
+        self.output_dir.join(&self.name)
+    }
+
     /// The configuration as pretty JSON (recorded in every result file).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).expect("a RunConfig always serialises")
@@ -212,16 +217,23 @@ impl EvalSplit {
     fn is_test(&self) -> bool {
         *self == EvalSplit::Test
     }
+
+    /// `test` or `validation` (the serde and command-line name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Test => "test",
+            Self::Validation => "validation",
+        }
+    }
 }
 
 impl std::str::FromStr for EvalSplit {
     type Err = ClError;
     fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "test" => Ok(Self::Test),
-            "validation" => Ok(Self::Validation),
-            other => Err(ClError::config(format!("unknown evaluation split `{other}`: expected test or validation"))),
-        }
+        [Self::Test, Self::Validation]
+            .into_iter()
+            .find(|split| split.as_str() == s)
+            .ok_or_else(|| ClError::config(format!("unknown evaluation split `{s}`: expected test or validation")))
     }
 }
 

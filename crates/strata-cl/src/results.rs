@@ -86,6 +86,17 @@ impl RunResults {
         Ok(())
     }
 
+    /// Reads the `results.json` that [`RunResults::write`] put in `dir`; `Ok(None)` when there
+    /// is none, an error naming the file when it cannot be read or parsed.
+    pub fn read(dir: &Path) -> Result<Option<Self>> {
+        let path = dir.join("results.json");
+        match std::fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(ClError::io(path, e)),
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| ClError::io(path, format!("not a results file: {e}"))),
+        }
+    }
+
     /// The accuracy matrix as CSV: `after_task,<task 1>,…`.
     pub fn csv(&self) -> String {
         let mut s = String::from("after_task");
@@ -172,12 +183,38 @@ pub fn git_commit() -> String {
 }
 
 #[cfg(test)]
-mod commit_tests {
+mod tests {
     use super::*;
 
     #[test]
     fn git_commit_is_a_full_hash_or_unknown() {
         let c = git_commit();
         assert!(c == "unknown" || (c.len() == 40 && c.chars().all(|x| x.is_ascii_hexdigit())), "{c}");
+    }
+
+    #[test]
+    fn read_returns_what_write_wrote_and_names_a_bad_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(RunResults::read(dir.path()).unwrap().is_none(), "no results yet");
+        let res = RunResults {
+            method: "SeqFT".into(),
+            config: serde_json::json!({"name": "x"}),
+            git_commit: "abc".into(),
+            device: "ndarray".into(),
+            prompt_style: "OLora".into(),
+            tasks: Vec::new(),
+            matrix: AccuracyMatrix::new(vec!["a".into()]),
+            joint: false,
+            summary: None,
+            records: Vec::new(),
+            seconds: 1.5,
+            peak_rss_mib: None,
+            finished: true,
+        };
+        res.write(dir.path()).unwrap();
+        assert_eq!(RunResults::read(dir.path()).unwrap(), Some(res));
+        std::fs::write(dir.path().join("results.json"), b"{ not json").unwrap();
+        let err = RunResults::read(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("results.json") && err.contains("not a results file"), "{err}");
     }
 }

@@ -148,8 +148,7 @@ pub fn prepare_tasks(config: &RunConfig, tokenizer: &Tokenizer) -> Result<(Vec<R
             None => scored.clone(),
         };
         let train = encode_examples(tokenizer, &prompter, &task, &prepared.train, lengths, "train")?;
-        let split_name = if data.evaluate_on == EvalSplit::Test { "test" } else { "validation" };
-        let test = encode_examples(tokenizer, &prompter, &task, &test, lengths, split_name)?;
+        let test = encode_examples(tokenizer, &prompter, &task, &test, lengths, data.evaluate_on.as_str())?;
         tasks.push(RunTask {
             info: TaskInfo { name: spec.name.to_string(), metric: spec.metric.to_string(), test_source, n_train: train.len(), n_test: test.len() },
             metric: spec.metric,
@@ -179,7 +178,7 @@ pub fn run<B: AutodiffBackend>(config: &RunConfig, device: &B::Device, options: 
 
 /// [`run`] on already prepared tasks (tests build synthetic ones).
 pub fn run_prepared<B: AutodiffBackend>(config: &RunConfig, device: &B::Device, options: &RunOptions, loaded: LoadedModel<B>, tasks: &[RunTask], style: PromptStyle, start: Instant) -> Result<RunResults> {
-    let run_dir: PathBuf = config.output_dir.join(&config.name);
+    let run_dir: PathBuf = config.run_dir();
     let mut method: Box<dyn Method<B>> = config.method.build::<B>();
     let joint = config.method.is_joint();
     let mut model = ClModel::new(loaded.lm);

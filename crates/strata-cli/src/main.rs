@@ -153,7 +153,7 @@ fn run_experiment(args: &RunArgs) -> Result<()> {
     let options = strata_cl::RunOptions { resume: args.resume, no_checkpoints: args.no_checkpoints, device: kind.to_string(), ..Default::default() };
     let results = with_backend!(kind, |B, device| strata_cl::run::<burn::backend::Autodiff<B>>(&config, &device, &options), else |k| bail!("backend {k} is not compiled in"))?;
     println!("{}", results.markdown());
-    eprintln!("results in {}", config.output_dir.join(&config.name).display());
+    eprintln!("results in {}", config.run_dir().display());
     Ok(())
 }
 

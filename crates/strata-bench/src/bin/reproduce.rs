@@ -11,9 +11,9 @@ use anyhow::{Result, bail};
 use burn::backend::Autodiff;
 use clap::Parser;
 use strata_backend::{DeviceKind, with_backend};
-use strata_bench::reproduce::{LrSelection, markdown, preset, select_lr, table};
+use strata_bench::reproduce::{LrSelection, Overrides, markdown, preset, select_lr, table};
 use strata_cl::checkpoint::write_atomic;
-use strata_cl::{EvalSplit, RunConfig, RunOptions, RunResults, run};
+use strata_cl::{RunConfig, RunOptions, RunResults, run};
 
 #[derive(Parser)]
 #[command(about = "Reproduce the papers' tables with one preset of runs")]
@@ -30,26 +30,8 @@ struct Args {
     /// Output root.
     #[arg(long, default_value = "results")]
     out: PathBuf,
-    /// Override the preset's training examples per task (recorded in each run's config, so
-    /// a run resumes only under the same overrides).
-    #[arg(long)]
-    train_per_task: Option<usize>,
-    /// Override the preset's test examples per task.
-    #[arg(long)]
-    test_per_task: Option<usize>,
-    /// Override the preset's `data.pad_to_multiple` (1: pad to the longest sequence).
-    #[arg(long)]
-    pad_to_multiple: Option<usize>,
-    /// Use only the first N tasks of the order.
-    #[arg(long)]
-    max_tasks: Option<usize>,
-    /// Override the learning rate of every selected method (for rate searches).
-    #[arg(long)]
-    lr: Option<f64>,
-    /// Score the accuracy matrix on `test` (default) or on the `validation` part carved from
-    /// train — the split to choose hyper-parameters on.
-    #[arg(long)]
-    evaluate_on: Option<EvalSplit>,
+    #[command(flatten)]
+    overrides: Overrides,
     /// Choose each selected method's learning rate among these (comma-separated) first: each
     /// candidate trains on the first `--select-tasks` tasks and is scored on validation; the
     /// best validation AA is then run as usual (recorded in `lr-selection.json` and the table).
@@ -64,6 +46,9 @@ struct Args {
     table_only: bool,
 }
 
+/// Where a run's learning-rate search is recorded, beside its results.
+const LR_SELECTION_FILE: &str = "lr-selection.json";
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let kind = match &args.device {
@@ -71,39 +56,7 @@ fn main() -> Result<()> {
         None => DeviceKind::best_compiled(),
     };
     let mut preset = preset(&args.preset, &args.out)?;
-    for cfg in &mut preset.runs {
-        if let Some(n) = args.train_per_task {
-            cfg.data.train_per_task = Some(n);
-        }
-        if let Some(n) = args.test_per_task {
-            cfg.data.test_per_task = Some(n);
-        }
-        if let Some(n) = args.pad_to_multiple {
-            cfg.data.pad_to_multiple = n;
-        }
-        if let Some(n) = args.max_tasks {
-            cfg.data.max_tasks = Some(n);
-        }
-        if let Some(lr) = args.lr {
-            cfg.optim.lr = lr;
-        }
-        if let Some(split) = args.evaluate_on {
-            cfg.data.evaluate_on = split;
-        }
-    }
-    let mut overrides: Vec<String> = [("train-per-task", args.train_per_task), ("test-per-task", args.test_per_task), ("pad-to-multiple", args.pad_to_multiple), ("max-tasks", args.max_tasks)]
-        .iter()
-        .filter_map(|(k, v)| v.map(|v| format!("--{k} {v}")))
-        .collect();
-    if let Some(lr) = args.lr {
-        overrides.push(format!("--lr {lr:e}"));
-    }
-    if args.evaluate_on == Some(EvalSplit::Validation) {
-        overrides.push("--evaluate-on validation (scores are validation scores, not test)".into());
-    }
-    if !overrides.is_empty() {
-        preset.about = format!("{} — overridden: {}", preset.about, overrides.join(" "));
-    }
+    args.overrides.apply(&mut preset);
     let only: Option<Vec<String>> = args.only.as_ref().map(|o| o.split(',').map(|s| s.trim().to_lowercase()).collect());
     let device_name = format!("{kind} ({})", std::env::var("STRATA_DEVICE_NAME").unwrap_or_else(|_| format!("{} CPU threads", std::thread::available_parallelism().map_or(1, |n| n.get()))));
     let start = Instant::now();
@@ -118,15 +71,16 @@ fn main() -> Result<()> {
             }
         }
         if args.table_only {
-            let path = cfg.output_dir.join(&cfg.name).join("results.json");
-            match std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<RunResults>(&b).ok()) {
-                Some(res) if res.finished => {
-                    let selection = std::fs::read(cfg.output_dir.join(&cfg.name).join("lr-selection.json")).ok().and_then(|b| serde_json::from_slice::<LrSelection>(&b).ok());
+            let dir = cfg.run_dir();
+            match RunResults::read(&dir) {
+                Ok(Some(res)) if res.finished => {
+                    let selection = std::fs::read(dir.join(LR_SELECTION_FILE)).ok().and_then(|b| serde_json::from_slice::<LrSelection>(&b).ok());
                     notes.extend(selection.map(|s| s.note()));
                     style = res.prompt_style.clone();
-                    results.push((cfg.output_dir.join(&cfg.name), res));
+                    results.push((dir, res));
                 }
-                _ => notes.push(format!("{}: no finished run in {}", cfg.method.display_name(), path.display())),
+                Ok(_) => notes.push(format!("{}: no finished run in {}", cfg.method.display_name(), dir.display())),
+                Err(e) => notes.push(format!("{}: {e}", cfg.method.display_name())),
             }
             continue;
         }
@@ -145,7 +99,7 @@ fn main() -> Result<()> {
                 }
             };
             eprintln!("== {}", selection.note());
-            write_atomic(&cfg.output_dir.join(&cfg.name).join("lr-selection.json"), &serde_json::to_vec_pretty(&selection)?)?;
+            write_atomic(&cfg.run_dir().join(LR_SELECTION_FILE), &serde_json::to_vec_pretty(&selection)?)?;
             cfg.optim.lr = selection.chosen;
             notes.push(selection.note());
         }
@@ -161,7 +115,7 @@ fn main() -> Result<()> {
         };
         eprintln!("== {} done in {:.0} s: AA {:.2}", cfg.method.display_name(), t.elapsed().as_secs_f64(), res.summary.map_or(f64::NAN, |s| s.aa));
         style = res.prompt_style.clone();
-        results.push((cfg.output_dir.join(&cfg.name), res));
+        results.push((cfg.run_dir(), res));
     }
     if results.is_empty() && failures.is_empty() {
         bail!("no method of preset `{}` matches --only", preset.name);

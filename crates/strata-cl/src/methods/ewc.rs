@@ -106,7 +106,9 @@ fn empirical_fisher<B: AutodiffBackend>(model: &ClModel<B>, task: &TaskCtx<'_>, 
     let mut acc = HashMap::new();
     let bar = progress::bar(n as u64, &format!("fisher {}", task.name));
     for example in task.train.iter().take(n) {
-        let batch = TrainBatch::from_examples(&[example], task.pad_id)?;
+        // Padded like the run's batches, so a GPU backend sees a handful of shapes rather
+        // than one per example length (the padding is masked out of the loss).
+        let batch = TrainBatch::from_examples_padded(&[example], task.pad_id, task.pad_multiple)?;
         let loss = model.loss(&batch.tokens, &batch.loss_mask, &batch.prompt_mask)?;
         let grads = loss.backward();
         model.visit(&mut Square::<B> { grads: &grads, acc: &mut acc });
