@@ -10,8 +10,8 @@
 #   RESULTS    output root (default results); runs resume from <RESULTS>/<preset>/<method>/checkpoint
 #   LIMIT_S    stop reproduce after this many seconds (SIGINT; finished tasks stay checkpointed
 #              and the next invocation resumes them), default: no limit
-#   COLLECT    if set, a directory that receives results.tgz (every results.json / table.*
-#              under RESULTS, checkpoints left out) and the log
+#   COLLECT    if set, a directory that receives results.tgz (every results.json, table.* and
+#              lr-selection.json under RESULTS, checkpoints left out) and the log
 #   STRATA_MODEL_DIR, STRATA_DATA_DIR   model cache and data root (see docs/data.md, docs/models.md)
 #   STRATA_KERNEL_CACHE  cubecl's autotune results and compiled kernels (default .kernel-cache);
 #              hand a copy to a fresh machine to skip the warm-up it already paid
@@ -38,7 +38,7 @@ rc=${PIPESTATUS[0]}
 echo "== exit $rc after $(( $(date +%s) - start )) s" | tee -a "$log"
 if [ -n "${COLLECT:-}" ]; then
     mkdir -p "$COLLECT"
-    (cd "$RESULTS" && find . \( -name 'results.*' -o -name 'table.*' \) -not -path '*/checkpoint/*' -print0 | tar czf "$COLLECT/results.tgz" --null -T -)
+    (cd "$RESULTS" && find . \( -name 'results.*' -o -name 'table.*' -o -name 'lr-selection.json' \) -not -path '*/checkpoint/*' -print0 | tar czf "$COLLECT/results.tgz" --null -T -)
     cp "$log" "$COLLECT/reproduce.log"
     [ -d "$STRATA_KERNEL_CACHE" ] && tar czf "$COLLECT/kernel-cache.tgz" --exclude='*.lock' -C "$STRATA_KERNEL_CACHE" .
 fi
