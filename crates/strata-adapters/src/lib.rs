@@ -52,5 +52,5 @@ pub use oa::{OaConfig, oa_orthogonality};
 pub use olora::{OloraPenaltySide, frobenius_norm, olora_l2, olora_layer_penalty, olora_orthogonality, olora_orthogonality_up, olora_penalty};
 pub use osft_rank::{ImportanceAccumulator, OsftRankRule, adaptive_ranks, fixed_rank, layer_importance, linear_rank};
 pub use residual::{OaAdapter, ResidualSlot};
-pub use svd_factored::{OsftForward, SvdFactors};
+pub use svd_factored::{OsftForward, SvdFactors, SvdPart};
 pub use strata_linalg;

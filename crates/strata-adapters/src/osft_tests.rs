@@ -52,8 +52,8 @@ fn norm(v: &[f64]) -> f64 {
 /// f32 factors (so `ΔW` carries no f32 cancellation noise).
 fn w_pytorch(f: &SvdFactors<B>) -> Vec<Vec<f64>> {
     let mut w = vec![vec![0.0; f.d_in()]; f.d_out()];
-    for (u, s, v) in [(&f.u_h, &f.s_h, &f.v_h), (&f.u_l, &f.s_l, &f.v_l)] {
-        let (u, s, v) = (to_host(&u.val()), values(s.val()), to_host(&v.val()));
+    for part in f.parts() {
+        let (u, s, v) = (to_host(&part.u.val()), values(part.s.val()), to_host(&part.v.val()));
         for (i, row) in w.iter_mut().enumerate() {
             for (j, x) in row.iter_mut().enumerate() {
                 *x += (0..s.len()).map(|r| u[(i, r)] * s[r] * v[(j, r)]).sum::<f64>();
@@ -66,7 +66,8 @@ fn w_pytorch(f: &SvdFactors<B>) -> Vec<Vec<f64>> {
 /// `(‖U_hᵀ ΔW‖_F / ‖ΔW‖_F, ‖ΔW V_h‖_F / ‖ΔW‖_F)` with `ΔW: d_out×d_in`, `U_h: d_out×k`,
 /// `V_h: d_in×k`.
 fn leak_ratios(before: &[Vec<f64>], after: &[Vec<f64>], f: &SvdFactors<B>) -> (f64, f64) {
-    let (u_h, v_h) = (to_host(&f.u_h.val()), to_host(&f.v_h.val()));
+    let high = f.high.as_ref().expect("a frozen part");
+    let (u_h, v_h) = (to_host(&high.u.val()), to_host(&high.v.val()));
     let (d_out, d_in, k) = (f.d_out(), f.d_in(), f.rank_high());
     let dw = |i: usize, j: usize| after[i][j] - before[i][j];
     let all: Vec<f64> = (0..d_out).flat_map(|i| (0..d_in).map(move |j| (i, j))).map(|(i, j)| dw(i, j)).collect();
@@ -83,7 +84,7 @@ fn leak_ratios(before: &[Vec<f64>], after: &[Vec<f64>], f: &SvdFactors<B>) -> (f
 fn train<O: Optimizer<AdaptedLinear<B>, B>>(mut optim: O, lr: f64, steps: usize, project: bool, reproject: bool) -> (f64, f64) {
     let mut layer = layer(3);
     layer.factorize(K, OsftForward::Rebuild).unwrap();
-    let frozen_before = layer.factored.as_ref().map(|f| values(f.u_h.val())).unwrap();
+    let frozen_before = layer.factored.as_ref().map(|f| values(f.high.as_ref().unwrap().u.val())).unwrap();
     let before = w_pytorch(layer.factored.as_ref().unwrap());
     for _ in 0..steps {
         let mut grads = GradientsParams::from_grads(loss(&layer).backward(), &layer);
@@ -96,7 +97,7 @@ fn train<O: Optimizer<AdaptedLinear<B>, B>>(mut optim: O, lr: f64, steps: usize,
         }
     }
     let f = layer.factored.as_ref().unwrap();
-    assert_eq!(values(f.u_h.val()), frozen_before, "the optimizer must not touch the frozen part");
+    assert_eq!(values(f.high.as_ref().unwrap().u.val()), frozen_before, "the optimizer must not touch the frozen part");
     leak_ratios(&before, &w_pytorch(f), f)
 }
 
@@ -125,11 +126,12 @@ fn low_part_receives_gradients_through_the_layer() {
         layer.factorize(K, mode).unwrap();
         let grads = GradientsParams::from_grads(loss(&layer).backward(), &layer);
         let f = layer.factored.as_ref().unwrap();
-        for (name, g) in [("u_l", grads.get::<Inner, 2>(f.u_l.id).map(values)), ("v_l", grads.get::<Inner, 2>(f.v_l.id).map(values)), ("s_l", grads.get::<Inner, 1>(f.s_l.id).map(values))] {
+        let (high, low) = (f.high.as_ref().unwrap(), f.low.as_ref().unwrap());
+        for (name, g) in [("u_l", grads.get::<Inner, 2>(low.u.id).map(values)), ("v_l", grads.get::<Inner, 2>(low.v.id).map(values)), ("s_l", grads.get::<Inner, 1>(low.s.id).map(values))] {
             let g = g.unwrap_or_else(|| panic!("{mode:?}: no gradient for {name}"));
             assert!(norm(&g) > 1e-6, "{mode:?}: zero gradient for {name}");
         }
-        assert!(grads.get::<Inner, 2>(f.u_h.id).is_none() && grads.get::<Inner, 1>(f.s_h.id).is_none() && grads.get::<Inner, 2>(f.v_h.id).is_none());
+        assert!(grads.get::<Inner, 2>(high.u.id).is_none() && grads.get::<Inner, 1>(high.s.id).is_none() && grads.get::<Inner, 2>(high.v.id).is_none());
         assert!(grads.get::<Inner, 2>(layer.weight.id).is_none(), "the stale dense weight must be frozen");
         assert!(grads.get::<Inner, 1>(layer.bias.as_ref().unwrap().id).is_some());
     }
@@ -222,7 +224,7 @@ fn osft_forward_timings() {
                 let xa = Tensor::<B, 2>::from_inner(x.clone());
                 let train = time(10, || {
                     let grads = fa.forward(xa.clone()).powi_scalar(2).mean().backward();
-                    let _ = values(fa.u_l.grad(&grads).unwrap());
+                    let _ = values(fa.low.as_ref().unwrap().u.grad(&grads).unwrap());
                 });
                 line += &format!(" | {mode:?}: fwd {fwd:7.2} ms, fwd+bwd {train:7.2} ms");
             }

@@ -32,55 +32,73 @@ pub enum OsftForward {
     Factored,
 }
 
+/// One block of `r ≥ 1` singular triplets of a weight: `U Σ Vᵀ` (PyTorch orientation).
+#[derive(Module, Debug)]
+pub struct SvdPart<B: Backend> {
+    /// Left singular vectors `U: [d_out, r]`.
+    pub u: Param<Tensor<B, 2>>,
+    /// Singular values `Σ: [r]`, descending.
+    pub s: Param<Tensor<B, 1>>,
+    /// Right singular vectors `V: [d_in, r]`.
+    pub v: Param<Tensor<B, 2>>,
+}
+
+impl<B: Backend> SvdPart<B> {
+    /// Columns `start..start+len` of the host factors `u: d_out×n`, `v: d_in×n` and the
+    /// matching singular values; `None` when `len = 0` (CUDA cannot launch kernels on
+    /// zero-sized tensors, so an empty part never reaches the device). `trainable` sets
+    /// `require_grad`.
+    fn upload(u: MatRef<'_, f64>, s: &[f64], v: MatRef<'_, f64>, start: usize, len: usize, trainable: bool, device: &B::Device) -> Option<Self> {
+        if len == 0 {
+            return None;
+        }
+        let values: Vec<f32> = s[start..start + len].iter().map(|&x| x as f32).collect();
+        Some(Self {
+            u: param(from_host::<B>(u.subcols(start, len), device), trainable),
+            s: param(Tensor::from_data(TensorData::new(values, [len]), device), trainable),
+            v: param(from_host::<B>(v.subcols(start, len), device), trainable),
+        })
+    }
+
+    /// Number of triplets `r`.
+    pub fn rank(&self) -> usize {
+        self.s.dims()[0]
+    }
+
+    /// `x·V·diag(s)·Uᵀ` (`x: [.., d_in]` → `[.., d_out]`).
+    fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
+        let h = linear(x, self.v.val(), None) * self.s.val().unsqueeze::<D>();
+        linear(h, self.u.val().transpose(), None)
+    }
+
+    /// `V·diag(s)·Uᵀ: [d_in, d_out]` (burn layout).
+    fn dense(&self) -> Tensor<B, 2> {
+        (self.v.val() * self.s.val().unsqueeze_dim(0)).matmul(self.u.val().transpose())
+    }
+}
+
+/// A trainable parameter, or one the autodiff graph does not track (a buffer that is still
+/// saved).
+fn param<B: Backend, const D: usize>(t: Tensor<B, D>, trainable: bool) -> Param<Tensor<B, D>> {
+    if trainable { Param::from_tensor(t) } else { Param::initialized(ParamId::new(), t.set_require_grad(false)) }
+}
+
 /// The SVD-split base weight of one linear layer.
 ///
-/// High part (`u_h`, `s_h`, `v_h`): parameters with `require_grad = false`, so the autodiff
-/// graph never tracks them and an optimizer never receives a gradient for them (they are
-/// still saved in records). Low part (`u_l`, `s_l`, `v_l`): trainable. Singular values are
-/// descending across the split: `s_h[k−1] ≥ s_l[0]`.
+/// High part: parameters with `require_grad = false`, so the autodiff graph never tracks
+/// them and an optimizer never receives a gradient for them (they are still saved in
+/// records). Low part: trainable. Singular values are descending across the split:
+/// `s_h[k−1] ≥ s_l[0]`. A part with no triplet (`k = 0` or `k = n`) is `None`; at least one
+/// part is always present.
 #[derive(Module, Debug)]
 pub struct SvdFactors<B: Backend> {
-    /// Frozen left singular vectors `U_h: [d_out, k]`.
-    pub u_h: Param<Tensor<B, 2>>,
-    /// Frozen singular values `Σ_h: [k]`.
-    pub s_h: Param<Tensor<B, 1>>,
-    /// Frozen right singular vectors `V_h: [d_in, k]`.
-    pub v_h: Param<Tensor<B, 2>>,
-    /// Trainable left singular vectors `U_l: [d_out, n−k]`.
-    pub u_l: Param<Tensor<B, 2>>,
-    /// Trainable singular values `Σ_l: [n−k]`.
-    pub s_l: Param<Tensor<B, 1>>,
-    /// Trainable right singular vectors `V_l: [d_in, n−k]`.
-    pub v_l: Param<Tensor<B, 2>>,
+    /// Frozen top-k triplets `U_h: [d_out, k]`, `Σ_h: [k]`, `V_h: [d_in, k]`; `None` if `k = 0`.
+    pub high: Option<SvdPart<B>>,
+    /// Trainable remaining triplets `U_l: [d_out, n−k]`, `Σ_l: [n−k]`, `V_l: [d_in, n−k]`;
+    /// `None` if `k = n`.
+    pub low: Option<SvdPart<B>>,
     /// How the forward pass is evaluated (not saved in records).
     pub mode: OsftForward,
-}
-
-/// Uploads columns `start..start+len` of a host matrix (possibly zero of them).
-fn columns<B: Backend>(m: MatRef<'_, f64>, start: usize, len: usize, device: &B::Device) -> Tensor<B, 2> {
-    from_host::<B>(m.subcols(start, len), device)
-}
-
-/// Uploads `values` as a 1-D float tensor.
-fn vector<B: Backend>(values: &[f64], device: &B::Device) -> Tensor<B, 1> {
-    let data: Vec<f32> = values.iter().map(|&x| x as f32).collect();
-    Tensor::from_data(TensorData::new(data, [values.len()]), device)
-}
-
-/// A parameter the autodiff graph does not track (a buffer that is still saved).
-fn frozen<B: Backend, const D: usize>(t: Tensor<B, D>) -> Param<Tensor<B, D>> {
-    Param::initialized(ParamId::new(), t.set_require_grad(false))
-}
-
-/// `x·V·diag(s)·Uᵀ` for one part (`x: [.., d_in]` → `[.., d_out]`).
-fn part_forward<B: Backend, const D: usize>(x: Tensor<B, D>, u: Tensor<B, 2>, s: Tensor<B, 1>, v: Tensor<B, 2>) -> Tensor<B, D> {
-    let h = linear(x, v, None) * s.unsqueeze::<D>();
-    linear(h, u.transpose(), None)
-}
-
-/// `V·diag(s)·Uᵀ: [d_in, d_out]` for one part.
-fn part_dense<B: Backend>(u: Tensor<B, 2>, s: Tensor<B, 1>, v: Tensor<B, 2>) -> Tensor<B, 2> {
-    (v * s.unsqueeze_dim(0)).matmul(u.transpose())
 }
 
 impl<B: Backend> SvdFactors<B> {
@@ -107,12 +125,8 @@ impl<B: Backend> SvdFactors<B> {
         let svd = exact_svd_host(to_host(&weight.clone().detach()).as_ref())?;
         let (u, v) = (svd.v.as_ref(), svd.u.as_ref());
         Ok(Self {
-            u_h: frozen(columns::<B>(u, 0, k, &device)),
-            s_h: frozen(vector::<B>(&svd.s[..k], &device)),
-            v_h: frozen(columns::<B>(v, 0, k, &device)),
-            u_l: Param::from_tensor(columns::<B>(u, k, n - k, &device)),
-            s_l: Param::from_tensor(vector::<B>(&svd.s[k..], &device)),
-            v_l: Param::from_tensor(columns::<B>(v, k, n - k, &device)),
+            high: SvdPart::upload(u, &svd.s, v, 0, k, false, &device),
+            low: SvdPart::upload(u, &svd.s, v, k, n - k, true, &device),
             mode: OsftForward::default(),
         })
     }
@@ -123,60 +137,47 @@ impl<B: Backend> SvdFactors<B> {
         self
     }
 
+    /// Whichever part is present (there is always one: `n ≥ 1`).
+    fn any_part(&self) -> &SvdPart<B> {
+        self.high.as_ref().or(self.low.as_ref()).expect("SvdFactors holds at least one part (n ≥ 1)")
+    }
+
     /// Input width `d_in`.
     pub fn d_in(&self) -> usize {
-        self.v_h.dims()[0]
+        self.any_part().v.dims()[0]
     }
 
     /// Output width `d_out`.
     pub fn d_out(&self) -> usize {
-        self.u_h.dims()[0]
+        self.any_part().u.dims()[0]
     }
 
     /// Frozen rank `k`.
     pub fn rank_high(&self) -> usize {
-        self.s_h.dims()[0]
+        self.high.as_ref().map_or(0, SvdPart::rank)
     }
 
     /// Trainable rank `n − k`.
     pub fn rank_low(&self) -> usize {
-        self.s_l.dims()[0]
+        self.low.as_ref().map_or(0, SvdPart::rank)
     }
 
-    /// The non-empty parts as `(U, Σ, V)` values (low part tracked by autodiff).
-    fn parts(&self) -> Vec<(Tensor<B, 2>, Tensor<B, 1>, Tensor<B, 2>)> {
-        let mut parts = Vec::with_capacity(2);
-        if self.rank_high() > 0 {
-            parts.push((self.u_h.val(), self.s_h.val(), self.v_h.val()));
-        }
-        if self.rank_low() > 0 {
-            parts.push((self.u_l.val(), self.s_l.val(), self.v_l.val()));
-        }
-        parts
+    /// The parts present, high first (the low part tracked by autodiff).
+    pub fn parts(&self) -> impl Iterator<Item = &SvdPart<B>> {
+        self.high.iter().chain(self.low.iter())
     }
 
     /// The dense weight in burn layout: `Wᵀ = V_h Σ_h U_hᵀ + V_l Σ_l U_lᵀ`, `[d_in, d_out]`;
     /// differentiable w.r.t. the low part.
     pub fn dense_weight(&self) -> Tensor<B, 2> {
-        let mut parts = self.parts().into_iter().map(|(u, s, v)| part_dense(u, s, v));
-        let first = parts.next().unwrap_or_else(|| Tensor::zeros([self.d_in(), self.d_out()], &self.u_h.device()));
-        parts.fold(first, |w, p| w + p)
+        self.parts().map(SvdPart::dense).reduce(|w, p| w + p).expect("SvdFactors holds at least one part")
     }
 
     /// `x·Wᵀ` (no bias) for `x: [.., d_in]` → `[.., d_out]`, evaluated as [`Self::mode`] says.
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
         match self.mode {
             OsftForward::Rebuild => linear(x, self.dense_weight(), None),
-            OsftForward::Factored => {
-                let mut parts = self.parts().into_iter();
-                let Some((u, s, v)) = parts.next() else {
-                    let mut dims = x.dims();
-                    dims[D - 1] = self.d_out();
-                    return Tensor::zeros(dims, &x.device());
-                };
-                let first = part_forward(x.clone(), u, s, v);
-                parts.fold(first, |y, (u, s, v)| y + part_forward(x.clone(), u, s, v))
-            }
+            OsftForward::Factored => self.parts().map(|p| p.forward(x.clone())).reduce(|y, p| y + p).expect("SvdFactors holds at least one part"),
         }
     }
 
@@ -184,30 +185,29 @@ impl<B: Backend> SvdFactors<B> {
     /// parameter ids kept): `U_l ← U_l − U_h(U_hᵀU_l)`, `V_l ← V_l − V_h(V_hᵀV_l)`.
     /// Call after an optimizer step to undo drift from Adam's per-element scaling.
     pub fn reproject(&mut self) -> Result<()> {
-        self.u_l = reprojected(&self.u_l, &self.u_h)?;
-        self.v_l = reprojected(&self.v_l, &self.v_h)?;
+        if let (Some(high), Some(low)) = (&self.high, &mut self.low) {
+            low.u = reprojected(&low.u, &high.u)?;
+            low.v = reprojected(&low.v, &high.v)?;
+        }
         Ok(())
     }
 
     /// Leakage of the trainable vectors into the frozen subspaces:
     /// `[‖U_hᵀU_l‖_F, ‖V_hᵀV_l‖_F]` (0 right after [`Self::decompose`] up to rounding).
     pub fn leakage(&self) -> [f64; 2] {
+        let (Some(high), Some(low)) = (&self.high, &self.low) else {
+            return [0.0, 0.0];
+        };
         let norm = |high: &Param<Tensor<B, 2>>, low: &Param<Tensor<B, 2>>| -> f64 {
-            if high.dims()[1] == 0 || low.dims()[1] == 0 {
-                return 0.0;
-            }
             let g = high.val().detach().transpose().matmul(low.val().detach());
             g.to_data().iter::<f64>().map(|x| x * x).sum::<f64>().sqrt()
         };
-        [norm(&self.u_h, &self.u_l), norm(&self.v_h, &self.v_l)]
+        [norm(&high.u, &low.u), norm(&high.v, &low.v)]
     }
 }
 
 /// `low − high(highᵀ low)` as the same parameter (same id and `require_grad` flag).
 fn reprojected<B: Backend>(low: &Param<Tensor<B, 2>>, high: &Param<Tensor<B, 2>>) -> Result<Param<Tensor<B, 2>>> {
-    if low.dims()[1] == 0 || high.dims()[1] == 0 {
-        return Ok(low.clone());
-    }
     let require_grad = low.is_require_grad();
     let value = project_out_left(&low.val().detach(), &high.val().detach())?.detach();
     Ok(low.clone().map(|_| value.set_require_grad(require_grad)))
@@ -220,16 +220,16 @@ impl<B: AutodiffBackend> SvdFactors<B> {
     /// gradient in `grads` are skipped. Call between `GradientsParams::from_grads` and
     /// `Optimizer::step`.
     pub fn project_gradients(&self, grads: &mut GradientsParams) -> Result<()> {
-        project_grad(grads, &self.u_l, &self.u_h)?;
-        project_grad(grads, &self.v_l, &self.v_h)
+        if let (Some(high), Some(low)) = (&self.high, &self.low) {
+            project_grad(grads, &low.u, &high.u)?;
+            project_grad(grads, &low.v, &high.v)?;
+        }
+        Ok(())
     }
 }
 
 /// Replaces the gradient of `low` by `(I − high highᵀ)·grad`.
 fn project_grad<B: AutodiffBackend>(grads: &mut GradientsParams, low: &Param<Tensor<B, 2>>, high: &Param<Tensor<B, 2>>) -> Result<()> {
-    if high.dims()[1] == 0 {
-        return Ok(());
-    }
     let Some(grad) = grads.get::<B::InnerBackend, 2>(low.id) else {
         return Ok(());
     };
@@ -260,12 +260,12 @@ mod tests {
             let f = SvdFactors::decompose(&w, k).unwrap();
             let n = d_in.min(d_out);
             assert_eq!((f.d_in(), f.d_out(), f.rank_high(), f.rank_low()), (d_in, d_out, k, n - k));
-            assert_eq!(f.u_h.dims(), [d_out, k]);
-            assert_eq!(f.v_l.dims(), [d_in, n - k]);
-            assert!(!f.u_h.is_require_grad() && !f.s_h.is_require_grad() && !f.v_h.is_require_grad());
+            assert_eq!(f.high.as_ref().map(|p| p.u.dims()), (k > 0).then_some([d_out, k]));
+            assert_eq!(f.low.as_ref().map(|p| p.v.dims()), (k < n).then_some([d_in, n - k]));
+            assert!(f.high.iter().all(|p| !p.u.is_require_grad() && !p.s.is_require_grad() && !p.v.is_require_grad()));
             let err = max_rel(f.dense_weight(), w.clone());
             assert!(err < 1e-5, "{d_in}x{d_out} k={k}: {err}");
-            let s: Vec<f32> = Tensor::cat(vec![f.s_h.val(), f.s_l.val()], 0).into_data().iter::<f32>().collect();
+            let s: Vec<f32> = Tensor::cat(f.parts().map(|p| p.s.val()).collect(), 0).into_data().iter::<f32>().collect();
             assert!(s.windows(2).all(|p| p[0] >= p[1]), "descending: {s:?}");
             let [lu, lv] = f.leakage();
             assert!(lu < 1e-5 && lv < 1e-5, "leakage {lu} {lv}");
@@ -302,14 +302,16 @@ mod tests {
         let device = Default::default();
         let w = gaussian::<B>(20, 12, 4, &device);
         let mut f = SvdFactors::decompose(&w, 4).unwrap();
-        let (id_u, id_v) = (f.u_l.id, f.v_l.id);
+        let (high, low) = (f.high.clone().unwrap(), f.low.as_mut().unwrap());
+        let (id_u, id_v) = (low.u.id, low.v.id);
         // Push U_l and V_l into the frozen subspaces.
-        f.u_l = f.u_l.clone().map(|u| u + f.u_h.val().slice([0..12, 0..1]).repeat_dim(1, 8) * 0.1);
-        f.v_l = f.v_l.clone().map(|v| v + f.v_h.val().slice([0..20, 0..1]).repeat_dim(1, 8) * 0.1);
+        low.u = low.u.clone().map(|u| u + high.u.val().slice([0..12, 0..1]).repeat_dim(1, 8) * 0.1);
+        low.v = low.v.clone().map(|v| v + high.v.val().slice([0..20, 0..1]).repeat_dim(1, 8) * 0.1);
         assert!(f.leakage()[0] > 0.1 && f.leakage()[1] > 0.1);
         f.reproject().unwrap();
         let [lu, lv] = f.leakage();
         assert!(lu < 1e-5 && lv < 1e-5, "{lu} {lv}");
-        assert_eq!((f.u_l.id, f.v_l.id), (id_u, id_v));
+        let low = f.low.as_ref().unwrap();
+        assert_eq!((low.u.id, low.v.id), (id_u, id_v));
     }
 }
