@@ -174,7 +174,7 @@ macro_rules! with_backend {
             #[cfg(feature = "wgpu")]
             $crate::DeviceKind::Wgpu => $crate::with_backend!(@bind $crate::WgpuBackend, $b, $device, {}, $body),
             #[cfg(feature = "ndarray")]
-            $crate::DeviceKind::NdArray => $crate::with_backend!(@bind $crate::NdArrayBackend, $b, $device, {}, $body),
+            $crate::DeviceKind::NdArray => $crate::with_backend!(@bind $crate::NdArrayBackend, $b, $device, { $crate::tune_host_allocator(); }, $body),
             $k => $missing,
         }
     }};
@@ -185,6 +185,30 @@ macro_rules! with_backend {
         let $device: $crate::burn::tensor::Device<$b> = Default::default();
         $body
     }};
+}
+
+/// Makes glibc's allocator keep freed memory for reuse instead of handing it back to the OS,
+/// once per process (a no-op elsewhere than Linux/glibc). Called by [`with_backend!`] for
+/// the ndarray backend.
+///
+/// burn-ndarray 0.21 copies both operands of every matmul (its reshape always allocates), so
+/// each step allocates and frees weight-sized buffers; under glibc's defaults the large ones
+/// are `mmap`ed and unmapped each time and the heap top is trimmed, and every reuse faults in
+/// fresh zeroed pages — most of the time went to the kernel. Raising the mmap threshold to
+/// 1 GiB, the trim threshold to 4 GiB and the top pad to 512 MiB took SmolLM2-135M greedy
+/// generation on 2 cores from 2.4 to 9.1 tokens/s (docs/benchmarks.md). The price is a
+/// higher resident set: freed buffers stay mapped.
+pub fn tune_host_allocator() {
+    static TUNED: std::sync::Once = std::sync::Once::new();
+    TUNED.call_once(|| {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: mallopt only sets allocator parameters; called once, before heavy allocation.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+            libc::mallopt(libc::M_TOP_PAD, 512 << 20);
+        }
+    });
 }
 
 /// The environment variable naming a folder for cubecl's on-disk kernel caches.

@@ -14,7 +14,7 @@ use strata_adapters::{AdaptableModel, AdaptedLinear, AdapterContext, LinearName,
 use crate::batch::TokenBatch;
 use crate::config::DecoderConfig;
 use crate::error::Result;
-use crate::layers::{RmsNorm, apply_rope, attention, attention_bias, ids_tensor, merge_heads, repeat_kv, rope_tables, split_heads};
+use crate::layers::{RmsNorm, apply_rope, attention, attention_bias, ids_tensor, merge_heads, repeat_kv, rope_tables, split_heads, tied_logits};
 use crate::weights::Loader;
 
 pub use crate::layers::LayerKv;
@@ -247,12 +247,7 @@ impl<B: Backend> CausalLm<B> {
     pub fn logits(&self, hidden: Tensor<B, 3>) -> Tensor<B, 3> {
         match &self.lm_head {
             Some(head) => head.forward_base(hidden),
-            None => {
-                let [b, s, d] = hidden.dims();
-                let w = self.model.embed_tokens.weight.val();
-                let vocab = w.dims()[0];
-                hidden.reshape([b * s, d]).matmul(w.transpose()).reshape([b, s, vocab])
-            }
+            None => tied_logits(hidden, self.model.embed_tokens.weight.val()),
         }
     }
 

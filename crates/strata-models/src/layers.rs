@@ -109,6 +109,24 @@ pub fn attention_bias<B: Backend>(key_mask: &Tensor<B, 2>, sq: usize, causal: bo
     (pad + future).clamp_min(MASK_VALUE)
 }
 
+/// Up to this many rows, [`tied_logits`] multiplies the embedding from the left.
+pub const TIED_HEAD_LEFT_ROWS: usize = 256;
+
+/// Logits of an LM head tied to the token embedding `e: [vocab, d]`: `h·eᵀ`,
+/// `[b, s, d] → [b, s, vocab]`.
+///
+/// With few rows (`b·s ≤` [`TIED_HEAD_LEFT_ROWS`]: generation and evaluation) it is computed
+/// as `(e·hᵀ)ᵀ`, which transposes only the small operands: the ndarray backend otherwise
+/// copies the transposed `[d, vocab]` weight on every call (113 MB per generated token for
+/// SmolLM2, measured). Training batches keep the `h·eᵀ` form.
+pub fn tied_logits<B: Backend>(hidden: Tensor<B, 3>, embedding: Tensor<B, 2>) -> Tensor<B, 3> {
+    let [b, s, d] = hidden.dims();
+    let vocab = embedding.dims()[0];
+    let h = hidden.reshape([b * s, d]);
+    let logits = if b * s <= TIED_HEAD_LEFT_ROWS { embedding.matmul(h.transpose()).transpose() } else { h.matmul(embedding.transpose()) };
+    logits.reshape([b, s, vocab])
+}
+
 /// Token ids `[batch, seq]` as an Int tensor.
 pub fn ids_tensor<B: Backend>(ids: &[u32], batch: usize, seq: usize, device: &B::Device) -> Tensor<B, 2, Int> {
     let v: Vec<i32> = ids.iter().map(|&i| i as i32).collect();

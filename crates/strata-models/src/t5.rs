@@ -28,7 +28,7 @@ use crate::batch::TokenBatch;
 use crate::config::{T5Config, T5FeedForward};
 use crate::decoder::LayerKv;
 use crate::error::{ModelError, Result};
-use crate::layers::{RmsNorm, attention, attention_bias, gelu_tanh, ids_tensor, merge_heads, split_heads};
+use crate::layers::{RmsNorm, attention, attention_bias, gelu_tanh, ids_tensor, merge_heads, split_heads, tied_logits};
 use crate::weights::Loader;
 
 /// HF's `T5Attention._relative_position_bucket` for one relative position
@@ -522,12 +522,7 @@ impl<B: Backend> T5Model<B> {
         let hidden = if self.config.scale_decoder_outputs() { hidden * (self.config.d_model as f64).powf(-0.5) } else { hidden };
         match &self.lm_head {
             Some(head) => head.forward_base(hidden),
-            None => {
-                let [b, s, d] = hidden.dims();
-                let w = self.shared.weight.val();
-                let vocab = w.dims()[0];
-                hidden.reshape([b * s, d]).matmul(w.transpose()).reshape([b, s, vocab])
-            }
+            None => tied_logits(hidden, self.shared.weight.val()),
         }
     }
 
