@@ -116,9 +116,10 @@ pub const TIED_HEAD_LEFT_ROWS: usize = 256;
 /// `[b, s, d] → [b, s, vocab]`.
 ///
 /// With few rows (`b·s ≤` [`TIED_HEAD_LEFT_ROWS`]: generation and evaluation) it is computed
-/// as `(e·hᵀ)ᵀ`, which transposes only the small operands: the ndarray backend otherwise
-/// copies the transposed `[d, vocab]` weight on every call (113 MB per generated token for
-/// SmolLM2, measured). Training batches keep the `h·eᵀ` form.
+/// as `(e·hᵀ)ᵀ`, which transposes only the small operands; on the ndarray backend the
+/// strided `[d, vocab]` view of `eᵀ` is the costlier operand to copy (SmolLM2 CPU generation
+/// 6.0 → 9.7 tokens/s, docs/benchmarks.md). Training batches keep the `h·eᵀ` form, whose
+/// output needs no transpose.
 pub fn tied_logits<B: Backend>(hidden: Tensor<B, 3>, embedding: Tensor<B, 2>) -> Tensor<B, 3> {
     let [b, s, d] = hidden.dims();
     let vocab = embedding.dims()[0];

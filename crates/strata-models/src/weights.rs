@@ -195,8 +195,9 @@ impl<'a, B: Backend> Loader<'a, B> {
     }
 
     /// `name`, stored as `[rows, cols]`, transposed to `[cols, rows]` on the host so the
-    /// device tensor is contiguous (a lazily transposed view makes the ndarray backend copy
-    /// the whole weight inside every matmul: 540 MB per generated token for SmolLM2).
+    /// device tensor is contiguous. burn-ndarray copies matmul operands either way, but a
+    /// lazily transposed view costs more per call (SmolLM2 CPU generation 1.8 → 2.4 tokens/s
+    /// with contiguous weights, docs/benchmarks.md).
     pub fn tensor_transposed(&self, name: &str, [rows, cols]: [usize; 2]) -> Result<Tensor<B, 2>> {
         if let Some(std) = self.source.random_std() {
             return Ok(self.random_tensor(name, [cols, rows], std));
